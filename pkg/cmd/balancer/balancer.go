@@ -1,0 +1,20 @@
+// Package balancer implements `karana balancer`: render, reload, drain, ready, status.
+package balancer
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/karana-project/karana/pkg/cmdutil"
+)
+
+// NewCmdBalancer returns `karana balancer`.
+func NewCmdBalancer(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "balancer <command>",
+		Short: "Render, check and roll out the HAProxy configurations",
+	}
+	cmd.AddCommand(
+	// one line per verb
+	)
+	return cmd
+}

@@ -1,0 +1,15 @@
+package root
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/karana-project/karana/pkg/cmd/balancer"
+	"github.com/karana-project/karana/pkg/cmdutil"
+)
+
+// addCommands attaches the noun commands. One line per noun: keep sorted.
+func addCommands(cmd *cobra.Command, f *cmdutil.Factory) {
+	cmd.AddCommand(
+		balancer.NewCmdBalancer(f),
+	)
+}

@@ -1,0 +1,103 @@
+package inventory
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"github.com/karana-project/karana/pkg/fsutil"
+	"gopkg.in/yaml.v3"
+)
+
+// AddTenant appends t to the inventory file at path, keeping the operator's
+// comments and layout, and returns the reloaded inventory. The file is
+// validated before it is replaced (atomically); an invalid result leaves the
+// file untouched.
+func AddTenant(path string, t Tenant) (*Inventory, error) {
+	return edit(path, func(root *yaml.Node) error {
+		seq := tenantsNode(root, true)
+		var item yaml.Node
+		if err := item.Encode(t); err != nil {
+			return fmt.Errorf("encoding tenant %q: %w", t.Name, err)
+		}
+		seq.Content = append(seq.Content, &item)
+		return nil
+	})
+}
+
+// RemoveTenant deletes the tenant called name from the file at path.
+func RemoveTenant(path, name string) (*Inventory, error) {
+	return edit(path, func(root *yaml.Node) error {
+		seq := tenantsNode(root, false)
+		if seq == nil {
+			return fmt.Errorf("tenant %q is not in %s", name, path)
+		}
+		for i, item := range seq.Content {
+			var t Tenant
+			if err := item.Decode(&t); err == nil && t.Name == name {
+				seq.Content = append(seq.Content[:i], seq.Content[i+1:]...)
+				return nil
+			}
+		}
+		return fmt.Errorf("tenant %q is not in %s", name, path)
+	})
+}
+
+func edit(path string, change func(root *yaml.Node) error) (*Inventory, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading inventory: %w", err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(doc.Content) == 0 {
+		doc.Kind = yaml.DocumentNode
+		doc.Content = []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}
+	}
+	if err := change(doc.Content[0]); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, fmt.Errorf("encoding inventory: %w", err)
+	}
+	inv, err := Parse(path, buf.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	if err := fsutil.WriteFile(path, buf.Bytes(), st.Mode().Perm()); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// tenantsNode finds the tenants sequence in the root mapping, creating it
+// when create is set.
+func tenantsNode(root *yaml.Node, create bool) *yaml.Node {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "tenants" {
+			v := root.Content[i+1]
+			if v.Kind != yaml.SequenceNode && create {
+				*v = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+			}
+			if v.Kind == yaml.SequenceNode {
+				return v
+			}
+			return nil
+		}
+	}
+	if !create {
+		return nil
+	}
+	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+	root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "tenants"}, seq)
+	return seq
+}
