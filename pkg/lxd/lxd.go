@@ -1,0 +1,68 @@
+// Package lxd is karana's narrow view of the LXD API. Commands and domain
+// packages depend on the Client interface; Connect returns the real
+// implementation over github.com/canonical/lxd/client, and unit tests use a
+// fake. Every mutating call waits for its LXD operation and honours ctx.
+package lxd
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+)
+
+// ErrNotFound is returned (wrapped) when an instance, image or object does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Instance is the state of one container as karana sees it.
+type Instance struct {
+	Name     string            `json:"name"`
+	Status   string            `json:"status"` // Running, Stopped, ...
+	IPv4     string            `json:"ipv4"`   // first global IPv4 on eth0, "" if none yet
+	Location string            `json:"location,omitempty"`
+	Config   map[string]string `json:"config,omitempty"` // includes user.karana.* keys
+}
+
+// InstanceSpec is what karana wants an instance to be.
+type InstanceSpec struct {
+	Name    string
+	Image   string            // local alias, or "remote:alias"
+	Profile string            // profile providing root disk and eth0
+	Network string            // bridge name; eth0 is attached with a fixed IPv4
+	IPv4    string            // fixed address on the bridge (static DHCP lease)
+	Target  string            // cluster member, "" for any
+	Config  map[string]string // limits.cpu, limits.memory, user.karana.role, ...
+	Devices map[string]map[string]string
+}
+
+// Client is every LXD operation karana needs, scoped to one project.
+type Client interface {
+	// Host-level objects. Ensure* create the object when missing and
+	// report whether they changed anything.
+	EnsureStoragePool(ctx context.Context, name, driver string) (bool, error)
+	EnsureNetwork(ctx context.Context, name, ipv4CIDR string) (bool, error)
+	EnsureProject(ctx context.Context, name string) (bool, error)
+	EnsureProfile(ctx context.Context, name, pool, network string) (bool, error)
+
+	// Images, in the client's project.
+	ImageFingerprint(ctx context.Context, alias string) (string, error) // ErrNotFound when absent
+	ImportImage(ctx context.Context, alias string, meta, rootfs io.Reader) (string, error)
+
+	// Instances, in the client's project.
+	GetInstance(ctx context.Context, name string) (*Instance, error) // ErrNotFound when absent
+	ListInstances(ctx context.Context) ([]Instance, error)
+	CreateInstance(ctx context.Context, spec InstanceSpec) error
+	// UpdateInstance brings config, devices and limits of an existing
+	// instance to spec and reports whether it changed anything.
+	UpdateInstance(ctx context.Context, spec InstanceSpec) (bool, error)
+	StartInstance(ctx context.Context, name string) error
+	StopInstance(ctx context.Context, name string, force bool) error
+	DeleteInstance(ctx context.Context, name string) error
+	// ExportInstance writes an LXD backup tarball of the instance to w.
+	ExportInstance(ctx context.Context, name string, w io.Writer) error
+
+	// Exec runs cmd in the instance and returns its exit code.
+	Exec(ctx context.Context, name string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (int, error)
+	PushFile(ctx context.Context, name, path string, data []byte, mode os.FileMode) error
+	PullFile(ctx context.Context, name, path string) ([]byte, error) // ErrNotFound when absent
+}
