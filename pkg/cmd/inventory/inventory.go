@@ -63,10 +63,17 @@ func newCmdValidate(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return cmdutil.InventoryError(err)
 			}
-			fmt.Fprintf(f.IOStreams.Out, "%s: valid (%d tenants)\n", path, len(i.Tenants))
+			fmt.Fprintf(f.IOStreams.Out, "%s: valid (%s)\n", path, plural(len(i.Tenants), "tenant"))
 			return nil
 		},
 	}
 	cmdutil.OutputFlag(cmd, &output)
 	return cmd
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
