@@ -1,0 +1,105 @@
+package provision
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/karana-project/karana/pkg/secrets"
+)
+
+var httpClient = &http.Client{Timeout: 3 * time.Second}
+
+// Check asks the service at addr once whether it is healthy.
+func Check(ctx context.Context, addr netip.Addr, p Probe) error {
+	u := fmt.Sprintf("http://%s%s", netip.AddrPortFrom(addr, uint16(p.Port)), p.Path)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode != p.Status {
+		return fmt.Errorf("GET %s: %s, want %d", u, resp.Status, p.Status)
+	}
+	return nil
+}
+
+// WaitHealthy polls Check until it succeeds, ctx ends or timeout passes,
+// and then returns the last error.
+func WaitHealthy(ctx context.Context, addr netip.Addr, p Probe, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	delay := 100 * time.Millisecond
+	for {
+		err := Check(ctx, addr, p)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("not healthy after %s: %w", timeout, err)
+		case <-time.After(delay):
+		}
+		if delay < time.Second {
+			delay *= 2
+		}
+	}
+}
+
+// BootstrapInflux makes cred an InfluxDB admin. Before any admin exists
+// InfluxDB accepts exactly this statement without authentication; after,
+// it is authenticated as cred and changes nothing, so it is safe to repeat.
+func BootstrapInflux(ctx context.Context, baseURL string, cred secrets.Credential) error {
+	q := fmt.Sprintf("CREATE USER %s WITH PASSWORD %s WITH ALL PRIVILEGES", QuoteIdent(cred.User), QuoteString(cred.Password))
+	form := url.Values{"q": {q}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/query", strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(cred.User, cred.Password)
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("creating InfluxDB admin %q: %w", cred.User, err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Error   string `json:"error"`
+		Results []struct {
+			Error string `json:"error"`
+		} `json:"results"`
+	}
+	json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body)
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return fmt.Errorf("creating InfluxDB admin %q: another admin password is set than the one in the secrets file", cred.User)
+	case resp.StatusCode != http.StatusOK:
+		return fmt.Errorf("creating InfluxDB admin %q: %s %s", cred.User, resp.Status, body.Error)
+	case len(body.Results) > 0 && body.Results[0].Error != "":
+		return fmt.Errorf("creating InfluxDB admin %q: %s", cred.User, body.Results[0].Error)
+	}
+	return nil
+}
+
+// QuoteIdent quotes an InfluxQL identifier.
+func QuoteIdent(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+	return `"` + r.Replace(s) + `"`
+}
+
+// QuoteString quotes an InfluxQL string literal.
+func QuoteString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`)
+	return `'` + r.Replace(s) + `'`
+}

@@ -1,0 +1,67 @@
+package secrets
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+)
+
+func TestEnsureGeneratesOnceWithPrivateModes(t *testing.T) {
+	s := Store{Dir: filepath.Join(t.TempDir(), "secrets", "karana")}
+	a, created, err := s.Ensure("acme")
+	if err != nil || !created {
+		t.Fatalf("Ensure = %v, created %v", err, created)
+	}
+	b, created, err := s.Ensure("acme")
+	if err != nil || created {
+		t.Fatalf("second Ensure = %v, created %v", err, created)
+	}
+	if *a != *b {
+		t.Errorf("second Ensure generated new secrets: %+v != %+v", a, b)
+	}
+	if a.InfluxDB.Password == a.Grafana.Password || len(a.InfluxDB.Password) != 24 {
+		t.Errorf("weak or repeated passwords: %+v", a)
+	}
+	st, _ := os.Stat(s.Dir)
+	if st.Mode().Perm() != 0o700 {
+		t.Errorf("folder mode %v, want 0700", st.Mode().Perm())
+	}
+	st, _ = os.Stat(s.Path("acme"))
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("file mode %v, want 0600", st.Mode().Perm())
+	}
+	c, _, _ := s.Ensure("other")
+	if c.JWTSecret == a.JWTSecret {
+		t.Error("two tenants got the same JWT secret")
+	}
+}
+
+func TestLoadRejectsIncompleteFile(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	os.WriteFile(s.Path("x"), []byte("influxdb: {user: admin}\n"), 0o600)
+	if _, _, err := s.Ensure("x"); err == nil {
+		t.Fatal("incomplete secrets accepted")
+	}
+}
+
+func TestRemoveIsIdempotent(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	s.Ensure("x")
+	if err := s.Remove("x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Remove("x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.Path("x")); !os.IsNotExist(err) {
+		t.Errorf("file still there: %v", err)
+	}
+}
+
+func TestTenantIDShape(t *testing.T) {
+	re := regexp.MustCompile(`^[A-Z2-7]{13}$`)
+	if a, b := TenantID(), TenantID(); !re.MatchString(a) || a == b {
+		t.Errorf("ids %q %q", a, b)
+	}
+}
