@@ -1,0 +1,138 @@
+package render
+
+import (
+	"bytes"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+
+	"github.com/karana-project/karana/pkg/inventory"
+	"github.com/karana-project/karana/pkg/tlsgen"
+)
+
+// defaultCertName is the name in the generated default certificate, the
+// one served to clients that send no or an unknown SNI.
+const defaultCertName = "default.karana.invalid"
+
+// CertDir is the folder holding the certificates: tls.cert_dir resolved
+// against the inventory's folder. It is a key store, not render output.
+func CertDir(inv *inventory.Inventory) string {
+	d := inv.TLS.CertDir
+	if d == "" {
+		d = "certs"
+	}
+	return inv.Resolve(d)
+}
+
+func certDirPath(inv *inventory.Inventory, file string) string {
+	return filepath.Join(CertDir(inv), file)
+}
+
+type certResult struct {
+	data      []byte
+	generated bool
+	missing   bool
+	err       error
+}
+
+// loadCerts reads (or generates) every certificate of m into out. Reading
+// ten thousand small files is I/O bound, so it is spread over a few
+// goroutines; results are collected by index to stay deterministic.
+func loadCerts(inv *inventory.Inventory, m *model, opts Options, out *Output) error {
+	res := make([]certResult, len(m.certs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	workers := 2 * runtime.GOMAXPROCS(0)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				res[i] = loadCert(m.certs[i], opts)
+			}
+		}()
+	}
+	for i := range m.certs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	for i, r := range res {
+		c := m.certs[i]
+		switch {
+		case r.err != nil:
+			return r.err
+		case r.missing:
+			out.Missing = append(out.Missing, c.Src)
+		default:
+			out.Files[c.Dst] = r.data
+			if r.generated {
+				out.Generated = append(out.Generated, c.Src)
+			}
+		}
+	}
+	return nil
+}
+
+func loadCert(c tenantCert, opts Options) certResult {
+	var r certResult
+	switch {
+	case c.Custom:
+		r.data, r.err = os.ReadFile(c.Src)
+		if r.err != nil {
+			return certResult{err: fmt.Errorf("%s: reading its cert: %w", c.Owner, r.err)}
+		}
+	case opts.GenerateCerts:
+		r.data, r.generated, r.err = tlsgen.Ensure(c.Src, c.Names)
+		if r.err != nil {
+			return certResult{err: fmt.Errorf("%s: certificate %s: %w", c.Owner, c.Src, r.err)}
+		}
+	default:
+		r.data, r.err = os.ReadFile(c.Src)
+		if errors.Is(r.err, fs.ErrNotExist) {
+			return certResult{missing: true}
+		}
+		if r.err != nil {
+			return certResult{err: fmt.Errorf("%s: reading certificate: %w", c.Owner, r.err)}
+		}
+	}
+	if err := checkPEM(r.data); err != nil {
+		return certResult{err: fmt.Errorf("%s: certificate %s: %w", c.Owner, c.Src, err)}
+	}
+	return r
+}
+
+// checkPEM catches the common mistakes (a key or a chain alone) with a
+// clearer message than HAProxy's; HAProxy still checks the rest.
+func checkPEM(b []byte) error {
+	var haveCert, haveKey bool
+	rest := b
+	for {
+		var blk *pem.Block
+		blk, rest = pem.Decode(rest)
+		if blk == nil {
+			break
+		}
+		switch {
+		case blk.Type == "CERTIFICATE":
+			haveCert = true
+		case bytes.HasSuffix([]byte(blk.Type), []byte("PRIVATE KEY")):
+			haveKey = true
+		}
+	}
+	switch {
+	case !haveCert && !haveKey:
+		return errors.New("no PEM certificate or key in it (want the chain followed by the key)")
+	case !haveCert:
+		return errors.New("has a private key but no certificate")
+	case !haveKey:
+		return errors.New("has no private key: append the key to the chain in the same file")
+	}
+	return nil
+}
