@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"time"
 )
 
 // ErrNotFound is returned (wrapped) when an instance, image or object does not exist.
@@ -35,6 +36,17 @@ type InstanceSpec struct {
 	Devices map[string]map[string]string
 }
 
+// Image is an image in LXD as karana sees it. Properties come from the
+// image's metadata.yaml (karana records its recipe hash there).
+type Image struct {
+	Alias        string            `json:"alias"`
+	Fingerprint  string            `json:"fingerprint"`
+	Architecture string            `json:"architecture"`
+	Size         int64             `json:"size"`
+	CreatedAt    time.Time         `json:"created_at"`
+	Properties   map[string]string `json:"properties,omitempty"`
+}
+
 // Client is every LXD operation karana needs, scoped to one project.
 type Client interface {
 	// Host-level objects. Ensure* create the object when missing and
@@ -47,6 +59,7 @@ type Client interface {
 	// Images, in the client's project.
 	ImageFingerprint(ctx context.Context, alias string) (string, error) // ErrNotFound when absent
 	ImportImage(ctx context.Context, alias string, meta, rootfs io.Reader) (string, error)
+	GetImage(ctx context.Context, alias string) (*Image, error) // ErrNotFound when absent
 
 	// Instances, in the client's project.
 	GetInstance(ctx context.Context, name string) (*Instance, error) // ErrNotFound when absent

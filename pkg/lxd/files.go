@@ -1,0 +1,134 @@
+package lxd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	lxdclient "github.com/canonical/lxd/client"
+	"github.com/canonical/lxd/shared/api"
+)
+
+// Exec runs cmd in the container and returns its exit code once the
+// command has ended and all of its output has been copied to stdout and
+// stderr. A nil stdin reads as empty.
+func (c *client) Exec(ctx context.Context, name string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	if stdin == nil {
+		stdin = bytes.NewReader(nil)
+	}
+	dataDone := make(chan bool)
+	args := &lxdclient.InstanceExecArgs{Stdin: stdin, Stdout: stdout, Stderr: stderr, DataDone: dataDone}
+	req := api.InstanceExecPost{Command: cmd, WaitForWS: true, Interactive: false}
+	op, err := c.srv(ctx).ExecInstance(name, req, args)
+	if err := wait(ctx, op, notFound(err)); err != nil {
+		return -1, fmt.Errorf("running %q in container %q: %w", strings.Join(cmd, " "), name, err)
+	}
+	select {
+	case <-dataDone:
+	case <-ctx.Done():
+		return -1, fmt.Errorf("running %q in container %q: %w", strings.Join(cmd, " "), name, ctx.Err())
+	}
+	ret, ok := op.Get().Metadata["return"].(float64)
+	if !ok {
+		return -1, fmt.Errorf("running %q in container %q: no exit code in the operation", strings.Join(cmd, " "), name)
+	}
+	return int(ret), nil
+}
+
+// PushFile writes data to path in the container, owned by root with mode,
+// creating missing parent folders (0755).
+func (c *client) PushFile(ctx context.Context, name, p string, data []byte, mode os.FileMode) error {
+	err := c.push(ctx, name, p, data, mode)
+	if err != nil && !isNotFound(err) {
+		return fmt.Errorf("writing %s in container %q: %w", p, name, err)
+	}
+	if err != nil {
+		if merr := c.mkdirAll(ctx, name, path.Dir(p)); merr != nil {
+			return fmt.Errorf("writing %s in container %q: %w", p, name, merr)
+		}
+		if err := c.push(ctx, name, p, data, mode); err != nil {
+			return fmt.Errorf("writing %s in container %q: %w", p, name, notFound(err))
+		}
+	}
+	return nil
+}
+
+func (c *client) push(ctx context.Context, name, p string, data []byte, mode os.FileMode) error {
+	return c.srv(ctx).CreateInstanceFile(name, p, lxdclient.InstanceFileArgs{
+		Content: bytes.NewReader(data), UID: 0, GID: 0, Mode: int(mode.Perm()),
+		Type: "file", WriteMode: "overwrite",
+		UIDModifyExisting: true, GIDModifyExisting: true, ModeModifyExisting: true,
+	})
+}
+
+// mkdirAll creates dir and its missing parents, top down.
+func (c *client) mkdirAll(ctx context.Context, name, dir string) error {
+	s := c.srv(ctx)
+	if _, _, err := s.GetInstanceFile(name, dir); err == nil || dir == "/" || dir == "." {
+		return nil
+	}
+	if err := c.mkdirAll(ctx, name, path.Dir(dir)); err != nil {
+		return err
+	}
+	err := s.CreateInstanceFile(name, dir, lxdclient.InstanceFileArgs{Type: "directory", Mode: 0o755})
+	if err != nil {
+		return fmt.Errorf("creating folder %s: %w", dir, err)
+	}
+	return nil
+}
+
+// PullFile reads path from the container; ErrNotFound when it is absent.
+func (c *client) PullFile(ctx context.Context, name, p string) ([]byte, error) {
+	rc, resp, err := c.srv(ctx).GetInstanceFile(name, p)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s in container %q: %w", p, name, notFound(err))
+	}
+	defer rc.Close()
+	if resp != nil && resp.Type == "directory" {
+		return nil, fmt.Errorf("reading %s in container %q: is a folder", p, name)
+	}
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s in container %q: %w", p, name, err)
+	}
+	return b, nil
+}
+
+// noSeek lets an io.Writer stand where LXD's client asks for an
+// io.WriteSeeker but only ever copies into it.
+type noSeek struct{ io.Writer }
+
+func (noSeek) Seek(int64, int) (int64, error) { return 0, errors.New("not seekable") }
+
+// ExportInstance creates a backup of the container (without snapshots),
+// copies its tarball to w and deletes the backup again.
+func (c *client) ExportInstance(ctx context.Context, name string, w io.Writer) error {
+	s := c.srv(ctx)
+	backup := fmt.Sprintf("karana-export-%d", time.Now().UnixNano())
+	req := api.InstanceBackupsPost{
+		Name: backup, ExpiresAt: time.Now().Add(24 * time.Hour),
+		InstanceOnly: true, CompressionAlgorithm: "gzip",
+	}
+	op, err := s.CreateInstanceBackup(name, req)
+	if err := wait(ctx, op, notFound(err)); err != nil {
+		return fmt.Errorf("exporting container %q: creating backup: %w", name, err)
+	}
+	defer func() {
+		// A fresh context: the backup must go even when ctx was cancelled.
+		dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		op, err := c.srv(dctx).DeleteInstanceBackup(name, backup)
+		_ = wait(dctx, op, err)
+	}()
+	_, err = s.GetInstanceBackupFile(name, backup, &lxdclient.BackupFileRequest{BackupFile: noSeek{w}})
+	if err != nil {
+		return fmt.Errorf("exporting container %q: downloading backup: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,163 @@
+package lxd
+
+import (
+	"context"
+	"fmt"
+	"maps"
+
+	"github.com/canonical/lxd/shared/api"
+)
+
+// projectConfig shares images with the default project, so one image
+// build serves every project, and keeps profiles per project.
+var projectConfig = map[string]string{
+	"features.images":   "false",
+	"features.profiles": "true",
+}
+
+// EnsureProject creates the project, or brings its features to
+// projectConfig.
+func (c *client) EnsureProject(ctx context.Context, name string) (bool, error) {
+	s := c.host(ctx)
+	p, etag, err := s.GetProject(name)
+	if isNotFound(err) {
+		req := api.ProjectsPost{Name: name, ProjectPut: api.ProjectPut{
+			Config:      maps.Clone(projectConfig),
+			Description: "karana back end",
+		}}
+		if err := s.CreateProject(req); err != nil {
+			return false, fmt.Errorf("creating project %q: %w", name, err)
+		}
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("getting project %q: %w", name, err)
+	}
+	put := p.Writable()
+	if !mergeConfig(&put.Config, projectConfig) {
+		return false, nil
+	}
+	if err := s.UpdateProject(name, put, etag); err != nil {
+		return false, fmt.Errorf("updating project %q: %w", name, err)
+	}
+	return true, nil
+}
+
+// EnsureNetwork creates a managed bridge with NAT and no IPv6, or brings
+// an existing one's addresses to that.
+func (c *client) EnsureNetwork(ctx context.Context, name, ipv4CIDR string) (bool, error) {
+	want := map[string]string{
+		"ipv4.address": ipv4CIDR,
+		"ipv4.nat":     "true",
+		"ipv6.address": "none",
+	}
+	s := c.host(ctx)
+	n, etag, err := s.GetNetwork(name)
+	if isNotFound(err) {
+		req := api.NetworksPost{Name: name, Type: "bridge", NetworkPut: api.NetworkPut{
+			Config:      maps.Clone(want),
+			Description: "karana containers",
+		}}
+		if err := s.CreateNetwork(req); err != nil {
+			return false, fmt.Errorf("creating network %q: %w", name, err)
+		}
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("getting network %q: %w", name, err)
+	}
+	if !n.Managed || n.Type != "bridge" {
+		return false, fmt.Errorf("network %q exists but is not a managed bridge (type %s)", name, n.Type)
+	}
+	put := n.Writable()
+	if !mergeConfig(&put.Config, want) {
+		return false, nil
+	}
+	if err := s.UpdateNetwork(name, put, etag); err != nil {
+		return false, fmt.Errorf("updating network %q: %w", name, err)
+	}
+	return true, nil
+}
+
+// EnsureStoragePool creates the pool with driver ("dir" when empty). An
+// existing pool with another driver is an error: drivers cannot change.
+func (c *client) EnsureStoragePool(ctx context.Context, name, driver string) (bool, error) {
+	if driver == "" {
+		driver = "dir"
+	}
+	s := c.host(ctx)
+	p, _, err := s.GetStoragePool(name)
+	if isNotFound(err) {
+		req := api.StoragePoolsPost{Name: name, Driver: driver,
+			StoragePoolPut: api.StoragePoolPut{Description: "karana containers"}}
+		if err := s.CreateStoragePool(req); err != nil {
+			return false, fmt.Errorf("creating storage pool %q: %w", name, err)
+		}
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("getting storage pool %q: %w", name, err)
+	}
+	if p.Driver != driver {
+		return false, fmt.Errorf("storage pool %q exists with driver %q, not %q", name, p.Driver, driver)
+	}
+	return false, nil
+}
+
+// EnsureProfile creates the profile in the client's project with the root
+// disk on pool and eth0 on network, or brings those two devices back.
+func (c *client) EnsureProfile(ctx context.Context, name, pool, network string) (bool, error) {
+	want := map[string]map[string]string{
+		"root": {"type": "disk", "path": "/", "pool": pool},
+		"eth0": {"type": "nic", "name": "eth0", "network": network},
+	}
+	s := c.srv(ctx)
+	p, etag, err := s.GetProfile(name)
+	if isNotFound(err) {
+		req := api.ProfilesPost{Name: name, ProfilePut: api.ProfilePut{
+			Devices:     want,
+			Config:      map[string]string{},
+			Description: "karana containers: root disk and eth0",
+		}}
+		if err := s.CreateProfile(req); err != nil {
+			return false, fmt.Errorf("creating profile %q in project %q: %w", name, c.project, err)
+		}
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("getting profile %q: %w", name, err)
+	}
+	put := p.Writable()
+	changed := false
+	if put.Devices == nil {
+		put.Devices = map[string]map[string]string{}
+	}
+	for dev, cfg := range want {
+		if !maps.Equal(put.Devices[dev], cfg) {
+			put.Devices[dev] = cfg
+			changed = true
+		}
+	}
+	if !changed {
+		return false, nil
+	}
+	if err := s.UpdateProfile(name, put, etag); err != nil {
+		return false, fmt.Errorf("updating profile %q: %w", name, err)
+	}
+	return true, nil
+}
+
+// mergeConfig sets want's keys in *cfg and reports whether any differed.
+func mergeConfig(cfg *map[string]string, want map[string]string) bool {
+	if *cfg == nil {
+		*cfg = map[string]string{}
+	}
+	changed := false
+	for k, v := range want {
+		if (*cfg)[k] != v {
+			(*cfg)[k] = v
+			changed = true
+		}
+	}
+	return changed
+}
