@@ -1,0 +1,250 @@
+package balancer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/karana-project/karana/pkg/cmdutil"
+)
+
+// Roll is one rolling reload of the inner balancers behind the outer one:
+// every new configuration is checked first, then the balancers are taken
+// out of lb0's rotation, reloaded and put back one at a time.
+type Roll struct {
+	Outer   Runtime            // lb0's runtime socket
+	Inner   map[string]Runtime // inner balancers' sockets, by name; a missing one is not waited on
+	Targets []Target           // the inner balancers, in rolling order
+	Files   map[string]Files   // the new files, by target name
+
+	DrainTimeout  time.Duration // how long to wait for sessions and queue to reach 0
+	ReloadTimeout time.Duration // how long a reload may take to show a new worker that lb0 sees UP
+	Poll          time.Duration // how often to ask the runtime sockets
+	DryRun        bool          // check only: drain and change nothing
+	Progress      *cmdutil.Progress
+}
+
+// ReloadReport says what a rolling reload did to each inner balancer.
+type ReloadReport struct {
+	DryRun    bool             `json:"dry_run"`
+	Balancers []BalancerReport `json:"balancers"`
+}
+
+// Actions of a BalancerReport.
+const (
+	ActionUnchanged  = "unchanged"    // its configuration already matched
+	ActionWould      = "would reload" // dry run: the new configuration is valid
+	ActionReloaded   = "reloaded"
+	ActionRolledBack = "rolled back" // the reload failed; the previous configuration serves
+	ActionFailed     = "failed"
+	ActionPending    = "not reached" // an earlier balancer failed
+)
+
+// BalancerReport is one inner balancer's part of a ReloadReport.
+type BalancerReport struct {
+	Name         string   `json:"name"`
+	Action       string   `json:"action"`
+	Changed      []string `json:"changed,omitempty"`       // paths that differed
+	Drained      bool     `json:"drained"`                 // sessions and queue reached 0 in time
+	SessionsLeft int64    `json:"sessions_left,omitempty"` // when the drain timed out
+	Error        string   `json:"error,omitempty"`
+	OldPid       int64    `json:"old_pid,omitempty"`
+	NewPid       int64    `json:"new_pid,omitempty"`
+	Seconds      float64  `json:"seconds,omitempty"` // out of rotation
+}
+
+func (r *Roll) defaults() {
+	if r.DrainTimeout <= 0 {
+		r.DrainTimeout = 30 * time.Second
+	}
+	if r.ReloadTimeout <= 0 {
+		r.ReloadTimeout = 60 * time.Second
+	}
+	if r.Poll <= 0 {
+		r.Poll = 200 * time.Millisecond
+	}
+}
+
+// Run performs the rolling reload. Its error names the balancer at fault;
+// the report is complete either way.
+func (r *Roll) Run(ctx context.Context) (*ReloadReport, error) {
+	r.defaults()
+	rep := &ReloadReport{DryRun: r.DryRun}
+	for _, t := range r.Targets {
+		rep.Balancers = append(rep.Balancers, BalancerReport{Name: t.Name(), Action: ActionPending})
+	}
+	if err := r.checkAll(ctx, rep); err != nil {
+		return rep, err
+	}
+	if r.DryRun {
+		return rep, nil
+	}
+	for i, t := range r.Targets {
+		br := &rep.Balancers[i]
+		if br.Action == ActionUnchanged {
+			continue
+		}
+		if err := r.rollOne(ctx, t, br); err != nil {
+			if br.Error == "" {
+				br.Error = err.Error()
+			}
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// checkAll compares and checks every balancer's new files before any is
+// drained, so that a broken configuration never reaches a running one.
+func (r *Roll) checkAll(ctx context.Context, rep *ReloadReport) error {
+	for i, t := range r.Targets {
+		br := &rep.Balancers[i]
+		want, ok := r.Files[t.Name()]
+		if !ok {
+			return fmt.Errorf("%s: no rendered configuration for it", t.Name())
+		}
+		r.start("%s: comparing the configuration", t.Name())
+		cur, err := t.Current(ctx)
+		if err != nil {
+			r.fail(err)
+			return err
+		}
+		br.Changed = want.Diff(cur)
+		if len(br.Changed) == 0 {
+			br.Action = ActionUnchanged
+			r.end("matches, skipped")
+			continue
+		}
+		r.end(fmt.Sprintf("%d file(s) differ", len(br.Changed)))
+		r.start("%s: checking the new configuration (haproxy -c)", t.Name())
+		if err := t.Stage(ctx, want); err != nil {
+			br.Action, br.Error = ActionFailed, err.Error()
+			r.fail("refused")
+			return err
+		}
+		r.end("valid")
+		if r.DryRun {
+			br.Action = ActionWould
+		}
+	}
+	return nil
+}
+
+// rollOne takes t out of rotation, reloads it and puts it back.
+func (r *Roll) rollOne(ctx context.Context, t Target, br *BalancerReport) error {
+	name := t.Name()
+	backends, err := r.checkOthersUp(ctx, name)
+	if err != nil {
+		br.Action = ActionFailed
+		return err
+	}
+	out := time.Now()
+	defer func() { br.Seconds = time.Since(out).Seconds() }()
+	r.start("%s: draining on lb0 (%s)", name, joinBackends(backends, name))
+	if err := r.setState(ctx, backends, name, "drain"); err != nil {
+		r.fail(err)
+		br.Action = ActionFailed
+		return errors.Join(err, r.ready(context.WithoutCancel(ctx), backends, name))
+	}
+	left, err := r.waitDrained(ctx, name)
+	br.Drained, br.SessionsLeft = err == nil && left == 0, left
+	switch {
+	case err != nil:
+		r.fail(err)
+		br.Action = ActionFailed
+		return errors.Join(err, r.ready(context.WithoutCancel(ctx), backends, name))
+	case left > 0:
+		r.end(fmt.Sprintf("timed out after %s with %d session(s) left; the old worker finishes them", r.DrainTimeout, left))
+	default:
+		r.end("no sessions left")
+	}
+	if err := r.swap(ctx, t, br); err != nil {
+		return err
+	}
+	r.start("%s: back in rotation (state ready)", name)
+	if err := r.ready(ctx, backends, name); err != nil {
+		r.fail(err)
+		br.Action = ActionFailed
+		return err
+	}
+	r.end("")
+	br.Action = ActionReloaded
+	return nil
+}
+
+// swap commits the staged files and reloads; when that fails it puts the
+// previous files back, reloads them and makes the balancer ready again.
+func (r *Roll) swap(ctx context.Context, t Target, br *BalancerReport) error {
+	name := t.Name()
+	br.OldPid = r.pid(ctx, name)
+	r.start("%s: putting the new configuration in place", name)
+	err := t.Commit(ctx)
+	if err == nil {
+		r.end("")
+		r.start("%s: reloading haproxy", name)
+		br.NewPid, err = r.reloadAndWait(ctx, t, br.OldPid)
+	}
+	if err == nil {
+		r.end(fmt.Sprintf("worker %d replaced %d; lb0 sees it UP", br.NewPid, br.OldPid))
+		return nil
+	}
+	r.fail("failed")
+	br.Action = ActionFailed
+	return r.rollback(context.WithoutCancel(ctx), t, br, err)
+}
+
+func (r *Roll) rollback(ctx context.Context, t Target, br *BalancerReport, cause error) error {
+	name := t.Name()
+	r.start("%s: putting the previous configuration back", name)
+	old := r.pid(ctx, name)
+	errs := []error{cause}
+	if err := t.Restore(ctx); err != nil {
+		errs = append(errs, err)
+	} else if _, err := r.reloadAndWait(ctx, t, old); err != nil {
+		errs = append(errs, fmt.Errorf("reloading the previous configuration: %w", err))
+	}
+	backends, _ := r.backendsOf(ctx, name)
+	if err := r.ready(ctx, backends, name); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) == 1 {
+		br.Action = ActionRolledBack
+		r.end("previous configuration serves, state ready")
+	} else {
+		r.fail("incomplete")
+	}
+	return errors.Join(errs...)
+}
+
+// reloadAndWait reloads t and waits for a new worker (when its socket is
+// known) and for lb0's checks to see it UP.
+func (r *Roll) reloadAndWait(ctx context.Context, t Target, oldPid int64) (int64, error) {
+	if err := t.Reload(ctx); err != nil {
+		return 0, err
+	}
+	newPid, err := r.waitNewWorker(ctx, t, oldPid)
+	if err != nil {
+		return 0, err
+	}
+	return newPid, r.waitUp(ctx, t.Name())
+}
+
+// Progress helpers: Progress may be nil.
+func (r *Roll) start(format string, args ...any) {
+	if r.Progress != nil {
+		r.Progress.Start(format, args...)
+	}
+}
+
+func (r *Roll) end(result string) {
+	if r.Progress != nil {
+		r.Progress.End(result)
+	}
+}
+
+func (r *Roll) fail(v any) {
+	if r.Progress != nil {
+		r.Progress.Fail(fmt.Sprint(v))
+	}
+}

@@ -1,0 +1,235 @@
+package balancer
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strings"
+)
+
+// Files maps a path on a balancer to the bytes it should hold.
+type Files map[string][]byte
+
+// Paths returns the paths of fs, sorted.
+func (fs Files) Paths() []string {
+	ps := make([]string, 0, len(fs))
+	for p := range fs {
+		ps = append(ps, p)
+	}
+	sort.Strings(ps)
+	return ps
+}
+
+// Diff lists the paths whose content differs between fs and other, or that
+// only one of them has, sorted.
+func (fs Files) Diff(other Files) []string {
+	var d []string
+	for p, b := range fs {
+		if ob, ok := other[p]; !ok || !bytes.Equal(b, ob) {
+			d = append(d, p)
+		}
+	}
+	for p := range other {
+		if _, ok := fs[p]; !ok {
+			d = append(d, p)
+		}
+	}
+	sort.Strings(d)
+	return d
+}
+
+// Target is one inner balancer's configuration and process, as the rolling
+// reload handles it. Stage never touches the live configuration.
+type Target interface {
+	Name() string
+	// Current reads the files karana manages on the balancer now.
+	Current(ctx context.Context) (Files, error)
+	// Stage writes files beside the live ones and checks them with
+	// `haproxy -c`; an invalid set is a *HAProxyError.
+	Stage(ctx context.Context, files Files) error
+	// Commit swaps the staged files in, keeping the replaced ones.
+	Commit(ctx context.Context) error
+	// Restore puts back the files the last Commit replaced.
+	Restore(ctx context.Context) error
+	// Reload asks haproxy to load its configuration seamlessly: the old
+	// worker finishes its connections, capped by hard-stop-after.
+	Reload(ctx context.Context) error
+	// Log returns haproxy's last log lines, to quote when a reload fails.
+	Log(ctx context.Context) string
+}
+
+// HAProxyError is HAProxy refusing a configuration, with its own words.
+type HAProxyError struct {
+	Balancer string
+	Doing    string // "checking the new configuration", "reloading"
+	Output   string
+}
+
+func (e *HAProxyError) Error() string {
+	out := strings.TrimSpace(e.Output)
+	if out == "" {
+		out = "(haproxy said nothing)"
+	}
+	return fmt.Sprintf("%s: haproxy failed %s:\n    %s", e.Balancer, e.Doing, strings.ReplaceAll(out, "\n", "\n    "))
+}
+
+// Host runs commands and moves files on the machine (container or local)
+// that runs one balancer.
+type Host interface {
+	Exec(ctx context.Context, argv []string, stdout, stderr io.Writer) (int, error)
+	Push(ctx context.Context, path string, data []byte, mode os.FileMode) error
+	Pull(ctx context.Context, path string) ([]byte, error)
+}
+
+// Staging folders, beside the live configuration in Node.Dir.
+const (
+	stageDir = ".karana-stage"
+	prevDir  = ".karana-prev"
+	cfgName  = "haproxy.cfg"
+	dataName = "karana"
+)
+
+// Node is a Target on a Host: the configuration is haproxy.cfg plus the
+// karana/ folder in Dir; relative paths in the configuration are relative
+// to it (`default-path config`), so a staged copy is checked as it is.
+type Node struct {
+	NodeName  string
+	Host      Host
+	Dir       string   // /etc/haproxy in the containers
+	Haproxy   string   // the haproxy binary, "haproxy" when empty
+	ReloadCmd []string // systemctl reload haproxy
+	LogCmd    []string // journalctl -u haproxy -n 20
+	FileMode  func(name string) os.FileMode
+}
+
+// Name implements Target.
+func (n *Node) Name() string { return n.NodeName }
+
+func (n *Node) run(ctx context.Context, argv ...string) (string, error) {
+	var out bytes.Buffer
+	code, err := n.Host.Exec(ctx, argv, &out, &out)
+	if err != nil {
+		return out.String(), err
+	}
+	if code != 0 {
+		return out.String(), fmt.Errorf("%s: %q exited %d: %s", n.NodeName, strings.Join(argv, " "), code, strings.TrimSpace(out.String()))
+	}
+	return out.String(), nil
+}
+
+func (n *Node) sh(ctx context.Context, script string) (string, error) {
+	return n.run(ctx, "sh", "-ec", script, "karana", n.Dir)
+}
+
+// Current implements Target.
+func (n *Node) Current(ctx context.Context) (Files, error) {
+	list, err := n.sh(ctx, `cd "$1"; for f in `+cfgName+`; do [ -f "$f" ] && echo "$f"; done; [ -d `+dataName+` ] && find `+dataName+` -type f; true`)
+	if err != nil {
+		return nil, fmt.Errorf("listing the configuration of %s: %w", n.NodeName, err)
+	}
+	fs := Files{}
+	for _, rel := range strings.Fields(list) {
+		p := path.Join(n.Dir, rel)
+		b, err := n.Host.Pull(ctx, p)
+		if err != nil {
+			return nil, fmt.Errorf("reading the configuration of %s: %w", n.NodeName, err)
+		}
+		fs[p] = b
+	}
+	return fs, nil
+}
+
+func (n *Node) rel(p string) (string, error) {
+	r := strings.TrimPrefix(path.Clean(p), path.Clean(n.Dir)+"/")
+	if r == p || (r != cfgName && !strings.HasPrefix(r, dataName+"/")) {
+		return "", fmt.Errorf("%s: %s is not %s/%s or under %s/%s/", n.NodeName, p, n.Dir, cfgName, n.Dir, dataName)
+	}
+	return r, nil
+}
+
+// Stage implements Target.
+func (n *Node) Stage(ctx context.Context, files Files) error {
+	if _, ok := files[path.Join(n.Dir, cfgName)]; !ok {
+		return fmt.Errorf("%s: the new files have no %s", n.NodeName, path.Join(n.Dir, cfgName))
+	}
+	if _, err := n.sh(ctx, `cd "$1"; rm -rf `+stageDir+`; mkdir -m 0755 `+stageDir); err != nil {
+		return fmt.Errorf("preparing %s/%s: %w", n.Dir, stageDir, err)
+	}
+	for _, p := range files.Paths() {
+		r, err := n.rel(p)
+		if err != nil {
+			return err
+		}
+		mode := os.FileMode(0o644)
+		if n.FileMode != nil {
+			mode = n.FileMode(p)
+		}
+		if err := n.Host.Push(ctx, path.Join(n.Dir, stageDir, r), files[p], mode); err != nil {
+			return fmt.Errorf("staging the new configuration on %s: %w", n.NodeName, err)
+		}
+	}
+	bin := n.Haproxy
+	if bin == "" {
+		bin = "haproxy"
+	}
+	var out bytes.Buffer
+	argv := []string{bin, "-c", "-q", "-f", path.Join(n.Dir, stageDir, cfgName)}
+	code, err := n.Host.Exec(ctx, argv, &out, &out)
+	if err != nil {
+		return fmt.Errorf("checking the new configuration on %s: %w", n.NodeName, err)
+	}
+	if code != 0 {
+		return &HAProxyError{Balancer: n.NodeName, Doing: "checking the new configuration (haproxy -c)", Output: out.String()}
+	}
+	return nil
+}
+
+// Commit implements Target. Each rename is atomic; haproxy reads the files
+// only when reloaded, after all of them are in place.
+func (n *Node) Commit(ctx context.Context) error {
+	_, err := n.sh(ctx, `cd "$1"; [ -f `+stageDir+`/`+cfgName+` ]
+rm -rf `+prevDir+`; mkdir -m 0700 `+prevDir+`
+if [ -f `+cfgName+` ]; then cp -p `+cfgName+` `+prevDir+`/; fi
+if [ -d `+dataName+` ]; then mv `+dataName+` `+prevDir+`/; fi
+if [ -d `+stageDir+`/`+dataName+` ]; then mv `+stageDir+`/`+dataName+` `+dataName+`; fi
+mv -f `+stageDir+`/`+cfgName+` `+cfgName+`
+rm -rf `+stageDir)
+	if err != nil {
+		return fmt.Errorf("putting the new configuration in place on %s: %w", n.NodeName, err)
+	}
+	return nil
+}
+
+// Restore implements Target.
+func (n *Node) Restore(ctx context.Context) error {
+	_, err := n.sh(ctx, `cd "$1"; [ -d `+prevDir+` ]
+rm -rf `+dataName+`
+if [ -d `+prevDir+`/`+dataName+` ]; then mv `+prevDir+`/`+dataName+` `+dataName+`; fi
+if [ -f `+prevDir+`/`+cfgName+` ]; then mv -f `+prevDir+`/`+cfgName+` `+cfgName+`; fi`)
+	if err != nil {
+		return fmt.Errorf("putting the previous configuration back on %s: %w", n.NodeName, err)
+	}
+	return nil
+}
+
+// Reload implements Target.
+func (n *Node) Reload(ctx context.Context) error {
+	out, err := n.run(ctx, n.ReloadCmd...)
+	if err != nil {
+		return &HAProxyError{Balancer: n.NodeName, Doing: "reloading (" + strings.Join(n.ReloadCmd, " ") + ")", Output: out + n.Log(ctx)}
+	}
+	return nil
+}
+
+// Log implements Target.
+func (n *Node) Log(ctx context.Context) string {
+	if len(n.LogCmd) == 0 {
+		return ""
+	}
+	out, _ := n.run(ctx, n.LogCmd...)
+	return out
+}
