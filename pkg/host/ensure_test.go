@@ -1,0 +1,36 @@
+package host
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/karana-project/karana/pkg/lxd"
+)
+
+type recorder struct{ steps []string }
+
+func (r *recorder) Start(format string, args ...any) { r.steps = append(r.steps, format) }
+func (r *recorder) End(string)                       {}
+func (r *recorder) Fail(res string)                  { r.steps = append(r.steps, "FAIL "+res) }
+
+// On a host whose LXD already answers, EnsureLXD must change nothing.
+func TestEnsureLXDOnRunningHost(t *testing.T) {
+	if _, err := os.Stat(lxd.DefaultSocket()); err != nil {
+		t.Skipf("no LXD socket at %s", lxd.DefaultSocket())
+	}
+	if !Answering(context.Background(), lxd.DefaultSocket()) {
+		t.Skip("LXD socket exists but does not answer")
+	}
+	var r recorder
+	changed, err := EnsureLXD(context.Background(), &r)
+	if err != nil || changed {
+		t.Fatalf("EnsureLXD = %v, %v; want unchanged (steps %v)", changed, err, r.steps)
+	}
+}
+
+func TestAnsweringFalseWithoutSocket(t *testing.T) {
+	if Answering(context.Background(), t.TempDir()+"/none.socket") {
+		t.Error("a missing socket answers")
+	}
+}

@@ -1,0 +1,84 @@
+package host
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPlan(t *testing.T) {
+	tests := []struct {
+		name  string
+		state State
+		want  string // actions joined by "; "
+		err   string
+	}{
+		{"debian ready", State{Family: "debian", LXDInstalled: true, IPTables: true, Answering: true}, "", ""},
+		{"debian bare, no systemd", State{Family: "debian"},
+			"apt-install lxd iptables; spawn lxd --group root", ""},
+		{"debian bare, systemd", State{Family: "debian", Systemd: true},
+			"apt-install lxd iptables; unit-start lxd.service", ""},
+		{"debian missing iptables only", State{Family: "debian", LXDInstalled: true, Answering: true},
+			"apt-install iptables", ""},
+		{"debian installed, stopped", State{Family: "debian", LXDInstalled: true, IPTables: true},
+			"spawn lxd --group root", ""},
+		{"ubuntu bare", State{Family: "ubuntu", Systemd: true},
+			"snap-install lxd; unit-start snap.lxd.daemon.service", ""},
+		{"ubuntu ready", State{Family: "ubuntu", LXDInstalled: true, Answering: true}, "", ""},
+		{"other, installed, running", State{LXDInstalled: true, Answering: true}, "", ""},
+		{"other, not installed", State{}, "", "only on Debian or Ubuntu"},
+		{"other, systemd, stopped", State{LXDInstalled: true, Systemd: true}, "", "no systemd unit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan, err := Plan(tt.state)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, a := range plan {
+				got = append(got, a.String())
+			}
+			if s := strings.Join(got, "; "); s != tt.want {
+				t.Errorf("plan = %q, want %q", s, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseOSRelease(t *testing.T) {
+	tests := []struct {
+		name, in, family, codename string
+		err                        string
+	}{
+		{"debian", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n", "debian", "bookworm", ""},
+		{"ubuntu", "ID=ubuntu\nID_LIKE=debian\nVERSION_CODENAME=jammy\n", "ubuntu", "jammy", ""},
+		{"mint", "ID=linuxmint\nID_LIKE='ubuntu debian'\n# comment\n\nVERSION_CODENAME=virginia\n", "ubuntu", "virginia", ""},
+		{"raspbian", "ID=raspbian\nID_LIKE=debian\n", "debian", "", ""},
+		{"fedora", "ID=fedora\n", "", "", ""},
+		{"bad line", "ID=debian\nnonsense\n", "", "", "line 2"},
+		{"bad quote", "ID=\"debian\n", "", "", "line 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := ParseOSRelease(strings.NewReader(tt.in))
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Family() != tt.family || o.Codename != tt.codename {
+				t.Errorf("family %q codename %q, want %q %q", o.Family(), o.Codename, tt.family, tt.codename)
+			}
+		})
+	}
+}
