@@ -33,6 +33,19 @@ func certDirPath(inv *inventory.Inventory, file string) string {
 	return filepath.Join(CertDir(inv), file)
 }
 
+// CertError is a certificate that cannot be read, generated or used.
+type CertError struct {
+	Owner string // tenant "acme" or "default certificate"
+	Path  string
+	Err   error
+}
+
+func (e *CertError) Error() string {
+	return fmt.Sprintf("%s: certificate %s: %v", e.Owner, e.Path, e.Err)
+}
+
+func (e *CertError) Unwrap() error { return e.Err }
+
 type certResult struct {
 	data      []byte
 	generated bool
@@ -86,12 +99,12 @@ func loadCert(c tenantCert, opts Options) certResult {
 	case c.Custom:
 		r.data, r.err = os.ReadFile(c.Src)
 		if r.err != nil {
-			return certResult{err: fmt.Errorf("%s: reading its cert: %w", c.Owner, r.err)}
+			return certResult{err: &CertError{Owner: c.Owner, Path: c.Src, Err: r.err}}
 		}
 	case opts.GenerateCerts:
 		r.data, r.generated, r.err = tlsgen.Ensure(c.Src, c.Names)
 		if r.err != nil {
-			return certResult{err: fmt.Errorf("%s: certificate %s: %w", c.Owner, c.Src, r.err)}
+			return certResult{err: &CertError{Owner: c.Owner, Path: c.Src, Err: r.err}}
 		}
 	default:
 		r.data, r.err = os.ReadFile(c.Src)
@@ -99,11 +112,11 @@ func loadCert(c tenantCert, opts Options) certResult {
 			return certResult{missing: true}
 		}
 		if r.err != nil {
-			return certResult{err: fmt.Errorf("%s: reading certificate: %w", c.Owner, r.err)}
+			return certResult{err: &CertError{Owner: c.Owner, Path: c.Src, Err: r.err}}
 		}
 	}
 	if err := checkPEM(r.data); err != nil {
-		return certResult{err: fmt.Errorf("%s: certificate %s: %w", c.Owner, c.Src, err)}
+		return certResult{err: &CertError{Owner: c.Owner, Path: c.Src, Err: err}}
 	}
 	return r
 }

@@ -157,7 +157,14 @@ func addTenants(c *checker, inv *inventory.Inventory, m *model) {
 		m.certs = append(m.certs, tc)
 	}
 	sort.Slice(m.inner.Backends, func(i, j int) bool { return m.inner.Backends[i].Name < m.inner.Backends[j].Name })
-	sort.Slice(m.hosts, func(i, j int) bool { return m.hosts[i].Host < m.hosts[j].Host })
+	// By backend, so a tenant's entries stay together and adding one is a
+	// single block in a diff; HAProxy indexes the map, order is free.
+	sort.Slice(m.hosts, func(i, j int) bool {
+		if m.hosts[i].Backend != m.hosts[j].Backend {
+			return m.hosts[i].Backend < m.hosts[j].Backend
+		}
+		return m.hosts[i].Host < m.hosts[j].Host
+	})
 	// crt-list: default first, then by domain.
 	rest := m.crts[1:]
 	sort.Slice(rest, func(i, j int) bool { return rest[i].File < rest[j].File })

@@ -4,6 +4,7 @@ package balancer
 import (
 	"github.com/spf13/cobra"
 
+	rendercmd "github.com/karana-project/karana/pkg/cmd/balancer/render"
 	"github.com/karana-project/karana/pkg/cmdutil"
 )
 
@@ -14,7 +15,8 @@ func NewCmdBalancer(f *cmdutil.Factory) *cobra.Command {
 		Short: "Render, check and roll out the HAProxy configurations",
 	}
 	cmd.AddCommand(
-	// one line per verb
+		// one line per verb
+		rendercmd.NewCmdRender(f, nil),
 	)
 	return cmd
 }

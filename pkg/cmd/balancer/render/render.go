@@ -1,0 +1,112 @@
+// Package render implements `karana balancer render`.
+package render
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/karana-project/karana/pkg/cmdutil"
+	"github.com/karana-project/karana/pkg/inventory"
+	"github.com/karana-project/karana/pkg/iostreams"
+	"github.com/karana-project/karana/pkg/render"
+)
+
+// Options of `karana balancer render`.
+type Options struct {
+	IO        *iostreams.IOStreams
+	Inventory func() (*inventory.Inventory, error)
+
+	Dir    string // --out; "" means rendered/ beside the inventory
+	Check  bool
+	Output string // text or json
+}
+
+// NewCmdRender returns `karana balancer render`. runF replaces the run
+// function in tests.
+func NewCmdRender(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Inventory: f.Inventory}
+	cmd := &cobra.Command{
+		Use:   "render",
+		Short: "Render the HAProxy configurations, check them with haproxy -c, and write them",
+		Long: cmdutil.Dedent(`
+			Render lb0's configuration (outer.cfg) and the inner balancers' one
+			(inner.cfg, with karana/hosts.map, karana/crt-list.txt and karana/certs/)
+			from the inventory. Both configurations are checked with haproxy -c before
+			anything is written; an invalid configuration is never written.
+
+			Certificates come from tls.cert_dir (<domain>.pem, default.pem, or a
+			tenant's cert:); missing ones are generated self-signed there first.
+
+			With --check nothing is generated or written: the command exits 0 when
+			the folder holds exactly what would be rendered, and 4 with a diff when not.`),
+		Example: cmdutil.Dedent(`
+			$ karana balancer render
+			$ karana balancer render --out /tmp/rendered -o json
+			$ karana balancer render --check`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cmdutil.CheckOutput(opts.Output); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return renderRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Dir, "out", "", "folder to render into (default rendered/ beside the inventory)")
+	cmd.Flags().BoolVar(&opts.Check, "check", false, "write nothing; exit 4 with a diff when the folder differs")
+	cmdutil.OutputFlag(cmd, &opts.Output)
+	return cmd
+}
+
+type jsonResult struct {
+	Dir       string              `json:"dir"`
+	Check     bool                `json:"check"`
+	Changed   bool                `json:"changed"`
+	Generated []string            `json:"generated_certs"`
+	Files     []render.FileChange `json:"files"`
+}
+
+func renderRun(ctx context.Context, opts *Options) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	inv, err := opts.Inventory()
+	if err != nil {
+		return err
+	}
+	dir := opts.Dir
+	if dir == "" {
+		dir = render.DefaultDir(inv)
+	}
+	out, err := render.Render(inv, render.Options{GenerateCerts: !opts.Check})
+	if err != nil {
+		return renderError(err)
+	}
+	for _, g := range out.Generated {
+		fmt.Fprintf(opts.IO.ErrOut, "generated self-signed certificate %s\n", g)
+	}
+	if !opts.Check {
+		if err := render.Validate(ctx, out); err != nil {
+			return validateError(err)
+		}
+	}
+	changes, err := render.Compare(dir, out)
+	if err != nil {
+		return err
+	}
+	changed := false
+	for _, c := range changes {
+		changed = changed || c.Changed
+	}
+	if opts.Check {
+		return report(opts, dir, out, changes, changed)
+	}
+	if err := render.Write(dir, out); err != nil {
+		return err
+	}
+	return report(opts, dir, out, changes, changed)
+}
