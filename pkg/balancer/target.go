@@ -177,7 +177,7 @@ func (n *Node) Stage(ctx context.Context, files Files) error {
 		bin = "haproxy"
 	}
 	var out bytes.Buffer
-	argv := []string{bin, "-c", "-q", "-f", path.Join(n.Dir, stageDir, cfgName)}
+	argv := []string{bin, "-c", "-f", path.Join(n.Dir, stageDir, cfgName)}
 	code, err := n.Host.Exec(ctx, argv, &out, &out)
 	if err != nil {
 		return fmt.Errorf("checking the new configuration on %s: %w", n.NodeName, err)

@@ -1,0 +1,189 @@
+package balancer_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/karana-project/karana/pkg/balancer"
+	"github.com/karana-project/karana/pkg/balancer/balancertest"
+)
+
+// loopback is lb0 in front of lb1 and lb2, real haproxy processes on
+// loopback, in front of a Go back end: karana's two tiers without LXD.
+type loopback struct {
+	lb0Port, lb0Port2 int
+	backend           string
+	outer             *balancer.NativeRuntime
+	procs             map[string]*balancertest.Proc
+	inner             map[string]inner
+}
+
+type inner struct {
+	dir                  string
+	httpPort, healthPort int
+	sock                 string
+	node                 *balancer.Node
+	runtime              *balancer.NativeRuntime
+}
+
+const hardStop = 3 * time.Second
+
+// innerFiles is an inner balancer's configuration of generation gen: a
+// host map with gen extra tenants routed to closed ports, and the app.
+func innerFiles(in inner, backend string, gen int, broken bool) balancer.Files {
+	var cfg, hosts strings.Builder
+	fmt.Fprintf(&cfg, `global
+    default-path config
+    master-worker
+    hard-stop-after %s
+    stats socket %s mode 600 level admin expose-fd listeners
+defaults
+    mode http
+    option idle-close-on-response
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    timeout http-request 10s
+    timeout http-keep-alive 10s
+frontend fe_health
+    bind 127.0.0.1:%d
+    http-request return status 200 content-type text/plain string ok if { path /karana-health }
+    http-request return status 404
+frontend fe_http
+    bind 127.0.0.1:%d accept-proxy
+    http-request set-var(txn.backend) req.hdr(host),lower,word(1,:),map(karana/hosts.map)
+    use_backend %%[var(txn.backend)] if { var(txn.backend) -m found }
+    default_backend be_unknown
+backend be_unknown
+    http-request return status 404 content-type text/plain string "unknown host"
+backend be_app
+    server app %s
+`, hardStop, in.sock, in.healthPort, in.httpPort, backend)
+	hosts.WriteString("app.test be_app\n")
+	for i := 0; i < gen; i++ {
+		fmt.Fprintf(&cfg, "backend be_t%d\n    server t%d 127.0.0.1:9 check inter 5s\n", i, i)
+		fmt.Fprintf(&hosts, "t%d.test be_t%d\n", i, i)
+	}
+	if broken {
+		cfg.WriteString("backend be_broken\n    server b 127.0.0.1:9 no-such-keyword\n")
+	}
+	return balancer.Files{
+		filepath.Join(in.dir, "haproxy.cfg"):         []byte(cfg.String()),
+		filepath.Join(in.dir, "karana", "hosts.map"): []byte(hosts.String()),
+	}
+}
+
+func outerCfg(dir string, lb *loopback) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `global
+    master-worker
+    stats socket %s mode 600 level admin
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 1h
+    timeout server 1h
+    timeout check 1s
+frontend fe_http
+    bind 127.0.0.1:%d
+    default_backend be_http
+frontend fe_http2
+    bind 127.0.0.1:%d
+    default_backend be_http2
+`, filepath.Join(dir, "admin.sock"), lb.lb0Port, lb.lb0Port2)
+	for _, be := range []string{"be_http", "be_http2"} {
+		fmt.Fprintf(&b, "backend %s\n    balance roundrobin\n    option httpchk GET /karana-health\n    http-check expect status 200\n", be)
+		for _, n := range []string{"lb1", "lb2"} {
+			in := lb.inner[n]
+			fmt.Fprintf(&b, "    server %s 127.0.0.1:%d send-proxy-v2 check port %d inter 100ms fall 2 rise 2\n", n, in.httpPort, in.healthPort)
+		}
+	}
+	return b.String()
+}
+
+func startLoopback(t *testing.T, backend string) *loopback {
+	if balancertest.HAProxy() == "" {
+		t.Skip("haproxy is not installed")
+	}
+	root := t.TempDir()
+	lb := &loopback{lb0Port: balancertest.FreePort(t), lb0Port2: balancertest.FreePort(t), backend: backend,
+		procs: map[string]*balancertest.Proc{}, inner: map[string]inner{}}
+	for _, n := range []string{"lb1", "lb2"} {
+		dir := filepath.Join(root, n)
+		in := inner{dir: dir, httpPort: balancertest.FreePort(t), healthPort: balancertest.FreePort(t), sock: filepath.Join(dir, "admin.sock")}
+		for p, b := range innerFiles(in, backend, 0, false) {
+			write(t, p, b)
+		}
+		lb.procs[n] = balancertest.StartHAProxy(t, n, dir, in.sock)
+		in.runtime = balancer.NewRuntime(in.sock)
+		in.node = &balancer.Node{NodeName: n, Host: balancer.LocalHost{}, Dir: dir, Haproxy: balancertest.HAProxy(),
+			ReloadCmd: lb.procs[n].ReloadCmd(), LogCmd: lb.procs[n].LogCmd()}
+		lb.inner[n] = in
+	}
+	dir := filepath.Join(root, "lb0")
+	write(t, filepath.Join(dir, "haproxy.cfg"), []byte(outerCfg(dir, lb)))
+	lb.procs["lb0"] = balancertest.StartHAProxy(t, "lb0", dir, filepath.Join(dir, "admin.sock"))
+	lb.outer = balancer.NewRuntime(filepath.Join(dir, "admin.sock"))
+	waitAllUp(t, lb.outer)
+	return lb
+}
+
+func write(t *testing.T, p string, b []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitAllUp(t *testing.T, rt balancer.Runtime) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		servers, err := rt.Servers(context.Background())
+		up := 0
+		for _, s := range servers {
+			if s.Up() && s.Admin == "ready" {
+				up++
+			}
+		}
+		if err == nil && up == 4 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lb0 does not see lb1 and lb2 UP: %v %+v", err, servers)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (lb *loopback) roll(gen int, broken bool) *balancer.Roll {
+	r := &balancer.Roll{Outer: lb.outer, Inner: map[string]balancer.Runtime{}, Files: map[string]balancer.Files{},
+		DrainTimeout: 500 * time.Millisecond, ReloadTimeout: 10 * time.Second, Poll: 25 * time.Millisecond}
+	for _, n := range []string{"lb1", "lb2"} {
+		in := lb.inner[n]
+		r.Targets = append(r.Targets, in.node)
+		r.Inner[n] = in.runtime
+		r.Files[n] = innerFiles(in, lb.backend, gen, broken && n == "lb2")
+	}
+	return r
+}
+
+func appServer(t *testing.T) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = io.WriteString(w, "ok\n")
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
