@@ -91,7 +91,7 @@ func renderRun(ctx context.Context, opts *Options) error {
 	}
 	if !opts.Check {
 		if err := render.Validate(ctx, out); err != nil {
-			return validateError(err)
+			return validateError(err, render.CertDir(inv))
 		}
 	}
 	changes, err := render.Compare(dir, out)

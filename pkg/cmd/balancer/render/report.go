@@ -3,6 +3,7 @@ package render
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/karana-project/karana/pkg/cmdutil"
 	"github.com/karana-project/karana/pkg/haproxy"
@@ -71,13 +72,17 @@ func renderError(err error) error {
 	return err
 }
 
-func validateError(err error) error {
+func validateError(err error, certDir string) error {
 	var ce *haproxy.CheckError
 	switch {
 	case errors.Is(err, haproxy.ErrNotFound):
 		return cmdutil.WithCode(cmdutil.ExitUnavailable, err)
 	case errors.As(err, &ce):
-		return cmdutil.WithCode(cmdutil.ExitInvalid, fmt.Errorf("nothing written: %w", err))
+		hint := ""
+		if strings.Contains(ce.Output, render.CertsDir+"/") {
+			hint = fmt.Sprintf("\n(%s/<domain>.pem is a copy of %s/<domain>.pem or of the tenant's cert: file)", render.CertsDir, certDir)
+		}
+		return cmdutil.WithCode(cmdutil.ExitInvalid, fmt.Errorf("nothing written: %w%s", err, hint))
 	}
 	return err
 }
