@@ -121,6 +121,10 @@ func (r *Roll) checkAll(ctx context.Context, rep *ReloadReport) error {
 		if err := t.Stage(ctx, want); err != nil {
 			br.Action, br.Error = ActionFailed, err.Error()
 			r.fail("refused")
+			var he *HAProxyError
+			if errors.As(err, &he) {
+				return cmdutil.WithCode(cmdutil.ExitInvalid, err)
+			}
 			return err
 		}
 		r.end("valid")

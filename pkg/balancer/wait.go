@@ -36,12 +36,21 @@ func (r *Roll) checkOthersUp(ctx context.Context, name string) ([]string, error)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading lb0's servers: %w", name, err)
 	}
+	peers := make([]string, len(r.Targets))
+	for i, t := range r.Targets {
+		peers[i] = t.Name()
+	}
+	return othersUp(servers, name, peers)
+}
+
+// othersUp checks, in lb0's servers, that every peer of name is UP and
+// ready, and returns name's backends.
+func othersUp(servers []Server, name string, peers []string) ([]string, error) {
 	bes := serverBackends(servers, name)
 	if len(bes) == 0 {
 		return nil, fmt.Errorf("%s: lb0 has no server called %s in any backend; is lb0's configuration current (karana up)?", name, name)
 	}
-	for _, t := range r.Targets {
-		other := t.Name()
+	for _, other := range peers {
 		if other == name {
 			continue
 		}
@@ -52,12 +61,12 @@ func (r *Roll) checkOthersUp(ctx context.Context, name string) ([]string, error)
 			}
 			seen = true
 			if !s.Up() || s.Admin != "ready" {
-				return nil, fmt.Errorf("%s: refusing to drain it: %s is %s/%s on lb0 (backend %s), and both must never be out at once; bring %s back (karana balancer ready %s) and run again",
+				return nil, fmt.Errorf("%s: refusing to take it out: %s is %s/%s on lb0 (backend %s), and both must never be out at once; bring %s back (karana balancer ready %s) and run again",
 					name, other, s.Health, s.Admin, s.Backend, other, other)
 			}
 		}
 		if !seen {
-			return nil, fmt.Errorf("%s: refusing to drain it: lb0 has no server called %s to carry the traffic", name, other)
+			return nil, fmt.Errorf("%s: refusing to take it out: lb0 has no server called %s to carry the traffic", name, other)
 		}
 	}
 	return bes, nil
