@@ -4,7 +4,11 @@ package balancer
 import (
 	"github.com/spf13/cobra"
 
+	draincmd "github.com/karana-project/karana/pkg/cmd/balancer/drain"
+	readycmd "github.com/karana-project/karana/pkg/cmd/balancer/ready"
+	reloadcmd "github.com/karana-project/karana/pkg/cmd/balancer/reload"
 	rendercmd "github.com/karana-project/karana/pkg/cmd/balancer/render"
+	statuscmd "github.com/karana-project/karana/pkg/cmd/balancer/status"
 	"github.com/karana-project/karana/pkg/cmdutil"
 )
 
@@ -17,6 +21,10 @@ func NewCmdBalancer(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(
 		// one line per verb
 		rendercmd.NewCmdRender(f, nil),
+		reloadcmd.NewCmdReload(f, nil),
+		draincmd.NewCmdDrain(f, nil),
+		readycmd.NewCmdReady(f, nil),
+		statuscmd.NewCmdStatus(f, nil),
 	)
 	return cmd
 }
