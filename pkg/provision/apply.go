@@ -76,7 +76,15 @@ func Apply(ctx context.Context, r Runner, container string, role Role, plainImag
 	if changed > 0 {
 		did = append(did, fmt.Sprintf("%d file(s) written", changed))
 	}
-	restarted, err := ensureUnit(ctx, r, container, role.Unit, changed > 0, unitChanged)
+	pruned, err := prune(ctx, r, container, role)
+	if err != nil {
+		return "", err
+	}
+	if pruned > 0 {
+		did = append(did, fmt.Sprintf("%d stale file(s) removed", pruned))
+		changed++
+	}
+	restarted, err := ensureUnit(ctx, r, container, role, changed > 0, unitChanged)
 	if err != nil {
 		return "", err
 	}
@@ -124,7 +132,8 @@ func pushFile(ctx context.Context, r Runner, container string, f File) error {
 }
 
 // ensureUnit enables and starts unit, restarting it when its files changed.
-func ensureUnit(ctx context.Context, r Runner, container, unit string, filesChanged, unitFileChanged bool) (string, error) {
+func ensureUnit(ctx context.Context, r Runner, container string, role Role, filesChanged, unitFileChanged bool) (string, error) {
+	unit := role.Unit
 	if unit == "" {
 		return "", nil
 	}
@@ -132,6 +141,17 @@ func ensureUnit(ctx context.Context, r Runner, container, unit string, filesChan
 		if _, err := Run(ctx, r, container, "systemctl", "daemon-reload"); err != nil {
 			return "", err
 		}
+	}
+	code, err := r.Exec(ctx, container, []string{"systemctl", "is-active", "--quiet", unit}, nil, io.Discard, io.Discard)
+	if err != nil {
+		return "", fmt.Errorf("checking %s in %s: %w", unit, container, err)
+	}
+	active := code == 0
+	if filesChanged && active && role.Reload {
+		if _, err := Run(ctx, r, container, "systemctl", "reload", unit); err != nil {
+			return "", err
+		}
+		return unit + " reloaded", nil
 	}
 	if filesChanged {
 		if _, err := Run(ctx, r, container, "systemctl", "enable", "--quiet", unit); err != nil {
@@ -142,11 +162,7 @@ func ensureUnit(ctx context.Context, r Runner, container, unit string, filesChan
 		}
 		return unit + " restarted", nil
 	}
-	code, err := r.Exec(ctx, container, []string{"systemctl", "is-active", "--quiet", unit}, nil, io.Discard, io.Discard)
-	if err != nil {
-		return "", fmt.Errorf("checking %s in %s: %w", unit, container, err)
-	}
-	if code == 0 {
+	if active {
 		return "", nil
 	}
 	if _, err := Run(ctx, r, container, "systemctl", "enable", "--now", "--quiet", unit); err != nil {
@@ -170,4 +186,49 @@ func installPackages(ctx context.Context, r Runner, container string, role Role)
 		return false, fmt.Errorf("installing %s: %w", strings.Join(role.Packages, ", "), err)
 	}
 	return true, nil
+}
+
+// prune removes files under role.Prune that role.Files does not list: the
+// certificates of tenants that are gone.
+func prune(ctx context.Context, r Runner, container string, role Role) (int, error) {
+	if role.Prune == "" {
+		return 0, nil
+	}
+	out, err := Run(ctx, r, container, "sh", "-c", "find "+role.Prune+" -type f 2>/dev/null || true")
+	if err != nil {
+		return 0, err
+	}
+	keep := map[string]bool{}
+	for _, f := range role.Files {
+		keep[f.Path] = true
+	}
+	var stale []string
+	for _, p := range strings.Fields(out) {
+		if !keep[p] && strings.HasPrefix(p, role.Prune+"/") {
+			stale = append(stale, p)
+		}
+	}
+	if len(stale) == 0 {
+		return 0, nil
+	}
+	if _, err := Run(ctx, r, container, append([]string{"rm", "-f", "--"}, stale...)...); err != nil {
+		return 0, err
+	}
+	return len(stale), nil
+}
+
+// Diff lists the files of role that container does not hold as they
+// should be, without changing anything (for --dry-run).
+func Diff(ctx context.Context, r Runner, container string, role Role) ([]string, error) {
+	var d []string
+	for _, f := range role.Files {
+		same, err := sameFile(ctx, r, container, f)
+		if err != nil {
+			return nil, err
+		}
+		if !same {
+			d = append(d, f.Path)
+		}
+	}
+	return d, nil
 }

@@ -43,6 +43,8 @@ type Role struct {
 	Role     inventory.Role
 	Files    []File
 	Unit     string   // enabled, running; restarted when a file changed
+	Reload   bool     // reload instead of restart when a file changed
+	Prune    string   // files under this folder that Files does not list are removed
 	Packages []string // installed with apt-get when the image is a plain one
 	Probe    Probe    // answers once the service is up
 }

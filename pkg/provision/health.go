@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -102,4 +103,16 @@ func QuoteIdent(s string) string {
 func QuoteString(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`)
 	return `'` + r.Replace(s) + `'`
+}
+
+// DialCheck tells whether a TCP connection to addr is accepted.
+func DialCheck(ctx context.Context, addr netip.AddrPort) error {
+	var d net.Dialer
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	c, err := d.DialContext(ctx, "tcp", addr.String())
+	if err != nil {
+		return err
+	}
+	return c.Close()
 }

@@ -4,6 +4,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/karana-project/karana/pkg/cmd/balancer"
+	"github.com/karana-project/karana/pkg/cmd/status"
+	"github.com/karana-project/karana/pkg/cmd/tenant"
+	"github.com/karana-project/karana/pkg/cmd/up"
 	"github.com/karana-project/karana/pkg/cmdutil"
 )
 
@@ -11,5 +14,8 @@ import (
 func addCommands(cmd *cobra.Command, f *cmdutil.Factory) {
 	cmd.AddCommand(
 		balancer.NewCmdBalancer(f),
+		status.NewCmdStatus(f, nil),
+		tenant.NewCmdTenant(f),
+		up.NewCmdUp(f, nil),
 	)
 }

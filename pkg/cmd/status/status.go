@@ -1,0 +1,93 @@
+// Package status implements `karana status`.
+package status
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/karana-project/karana/pkg/cmdutil"
+	"github.com/karana-project/karana/pkg/converge"
+	"github.com/karana-project/karana/pkg/inventory"
+	"github.com/karana-project/karana/pkg/iostreams"
+	"github.com/karana-project/karana/pkg/lxd"
+)
+
+// Options of `karana status`.
+type Options struct {
+	IO        *iostreams.IOStreams
+	Inventory func() (*inventory.Inventory, error)
+	Connect   func(ctx context.Context, inv *inventory.Inventory) (lxd.Client, error)
+	Output    string
+}
+
+// NewCmdStatus returns `karana status`.
+func NewCmdStatus(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Inventory: f.Inventory, Connect: lxd.ConnectInventory}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show every container's state, address and health",
+		Long: cmdutil.Dedent(`
+			List the balancers and every tenant's containers with their LXD state,
+			address and the health of their service (InfluxDB /ping, Grafana
+			/api/health, API /healthz, the inner balancers' health frontend, lb0's
+			HTTP port), plus containers marked as karana's that the inventory does not
+			know. Exits with 4 when anything is missing, stopped or unhealthy.`),
+		Example: cmdutil.Dedent(`
+			$ karana status
+			$ karana status -o json | jq '.[] | select(.health != "healthy")'`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cmdutil.CheckOutput(opts.Output); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return statusRun(cmd.Context(), opts)
+		},
+	}
+	cmdutil.OutputFlag(cmd, &opts.Output)
+	return cmd
+}
+
+func statusRun(ctx context.Context, opts *Options) error {
+	inv, err := opts.Inventory()
+	if err != nil {
+		return err
+	}
+	c, err := opts.Connect(ctx, inv)
+	if err != nil {
+		return cmdutil.WithCode(cmdutil.ExitUnavailable, err)
+	}
+	st, err := converge.Probe(ctx, converge.NewEngine(c, inv, nil))
+	if err != nil {
+		return cmdutil.WithCode(cmdutil.ExitUnavailable, err)
+	}
+	bad := 0
+	for _, s := range st {
+		if !s.OK() {
+			bad++
+		}
+	}
+	if opts.Output == "json" {
+		err = cmdutil.WriteJSON(opts.IO.Out, st)
+	} else {
+		var rows [][]string
+		for _, s := range st {
+			addr := s.Address
+			if addr == "" {
+				addr = "(" + s.Want + ")"
+			}
+			rows = append(rows, []string{s.Group, s.Container, s.State, addr, s.Health})
+		}
+		err = converge.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), []string{"GROUP", "CONTAINER", "STATE", "ADDRESS", "HEALTH"}, rows)
+	}
+	if err != nil {
+		return err
+	}
+	if bad > 0 {
+		return &cmdutil.SilentError{Code: cmdutil.ExitDrift}
+	}
+	return nil
+}

@@ -1,0 +1,166 @@
+package converge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/karana-project/karana/pkg/balancer"
+	"github.com/karana-project/karana/pkg/lxd"
+	"github.com/karana-project/karana/pkg/provision"
+	"github.com/karana-project/karana/pkg/render"
+)
+
+// HAProxyUnit is the balancers' service.
+const HAProxyUnit = "haproxy.service"
+
+// InnerApplier rolls files onto the inner balancers and says what it did.
+type InnerApplier func(ctx context.Context, e *Engine, files map[string][]byte) (string, error)
+
+// BalancerRole is what a balancer container must hold: files is
+// render.Output.Outer() or Inner().
+func BalancerRole(files map[string][]byte) provision.Role {
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	r := provision.Role{Role: RoleBalancer, Unit: HAProxyUnit, Reload: true,
+		Prune: path.Join(render.ConfigDir, render.CertsDir)}
+	for _, p := range paths {
+		r.Files = append(r.Files, provision.File{Path: p, Data: files[p], Mode: render.FileMode(p)})
+	}
+	return r
+}
+
+// Balancers converges lb0 and the inner balancers: containers with their
+// fixed addresses and runtime-socket devices, then the rendered files and
+// a running HAProxy in each.
+func (e *Engine) Balancers(ctx context.Context, out *render.Output) error {
+	err := e.Step("host", balancer.HostSocketDir, "host folder "+balancer.HostSocketDir, func() (string, error) {
+		if _, err := os.Stat(balancer.HostSocketDir); err == nil {
+			return "", nil
+		}
+		if e.DryRun {
+			return "would create", nil
+		}
+		return "created", os.MkdirAll(balancer.HostSocketDir, 0o700)
+	})
+	if err != nil {
+		return err
+	}
+	names := BalancerNames(e.Inv)
+	for i, name := range names {
+		spec := BalancerSpec(e.Inv, i)
+		err := e.Step("balancer", name, "container "+name, func() (string, error) {
+			did, started, err := e.ensureContainer(ctx, spec)
+			if err == nil && started {
+				err = e.waitBooted(ctx, name)
+			}
+			return did, err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if out == nil { // dry run before certificates exist
+		e.Report.Note("balancer", "configuration", "would write every balancer's files")
+		return nil
+	}
+	err = e.Step("balancer", names[0], "configuration of "+names[0], func() (string, error) {
+		return e.applyBalancer(ctx, names[0], out.Outer())
+	})
+	if err != nil {
+		return err
+	}
+	return e.Step("balancer", "inner", "configuration of "+strings.Join(e.Inv.Balancers.Inner, ", "), func() (string, error) {
+		return e.applyInner(ctx, out.Inner())
+	})
+}
+
+func (e *Engine) applyInner(ctx context.Context, files map[string][]byte) (string, error) {
+	if e.DryRun {
+		var did []string
+		for _, name := range e.Inv.Balancers.Inner {
+			d, err := e.applyBalancer(ctx, name, files)
+			if err != nil {
+				return "", err
+			}
+			if d != "" {
+				did = append(did, name+": "+d)
+			}
+		}
+		return strings.Join(did, "; "), nil
+	}
+	if e.ApplyInner != nil {
+		return e.ApplyInner(ctx, e, files)
+	}
+	return ReloadInnerInTurn(ctx, e, files)
+}
+
+// applyBalancer pushes files that differ to balancer name and makes
+// HAProxy run them.
+func (e *Engine) applyBalancer(ctx context.Context, name string, files map[string][]byte) (string, error) {
+	role := BalancerRole(files)
+	if e.DryRun {
+		d, err := provision.Diff(ctx, e.LXD, name, role)
+		if errors.Is(err, lxd.ErrNotFound) || (err != nil && strings.Contains(err.Error(), "not running")) {
+			return fmt.Sprintf("would write %d files", len(role.Files)), nil
+		}
+		if err != nil || len(d) == 0 {
+			return "", err
+		}
+		return fmt.Sprintf("would write %s and reload", strings.Join(d, ", ")), nil
+	}
+	return provision.Apply(ctx, e.LXD, name, role, false)
+}
+
+// ReloadInnerInTurn is the plain rolling update: one inner balancer at a
+// time gets the files and reloads, and must answer its health check before
+// the next one is touched, so one of them always routes.
+func ReloadInnerInTurn(ctx context.Context, e *Engine, files map[string][]byte) (string, error) {
+	var did []string
+	for _, name := range e.Inv.Balancers.Inner {
+		d, err := e.applyBalancer(ctx, name, files)
+		if err != nil {
+			return "", fmt.Errorf("balancer %s: %w", name, err)
+		}
+		if d == "" {
+			continue
+		}
+		did = append(did, name+": "+d)
+		addr := e.Inv.InnerAddr(name)
+		if err := provision.WaitHealthy(ctx, addr, InnerProbe(), 30*time.Second); err != nil {
+			return "", fmt.Errorf("balancer %s after reload: %w", name, err)
+		}
+	}
+	return strings.Join(did, "; "), nil
+}
+
+// InnerProbe is the inner balancers' health check.
+func InnerProbe() provision.Probe {
+	return provision.Probe{Port: render.HealthPort, Path: render.HealthURI, Status: 200}
+}
+
+// BalancerHealth checks balancer i: lb0 by a TCP connection to its HTTP
+// port, the inner ones by their health frontend.
+func (e *Engine) BalancerHealth(ctx context.Context, i int) error {
+	if i == 0 {
+		return provision.DialCheck(ctx, netip.AddrPortFrom(e.Inv.OuterAddr(), uint16(e.Inv.Balancers.Outer.HTTPPort)))
+	}
+	return provision.Check(ctx, e.Inv.BalancerAddr(i), InnerProbe())
+}
+
+// InnerConfig rolls out to the inner balancers only: what a tenant change
+// needs (lb0's configuration does not name tenants).
+func (e *Engine) InnerConfig(ctx context.Context, out *render.Output) error {
+	return e.Step("balancer", "inner", "routes on "+strings.Join(e.Inv.Balancers.Inner, ", "), func() (string, error) {
+		return e.applyInner(ctx, out.Inner())
+	})
+}

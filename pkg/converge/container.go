@@ -1,0 +1,183 @@
+package converge
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/karana-project/karana/pkg/balancer"
+	"github.com/karana-project/karana/pkg/inventory"
+	"github.com/karana-project/karana/pkg/lxd"
+)
+
+// Config keys that mark what karana made, so that `status` and `tenant
+// remove` find a tenant's containers even when the inventory lost it.
+const (
+	KeyRole   = "user.karana.role"
+	KeyTenant = "user.karana.tenant"
+)
+
+// RoleBalancer marks balancer containers.
+const RoleBalancer = "balancer"
+
+// ensureContainer makes spec exist and run. started tells whether it was
+// created or (re)started now, so the caller waits for it to boot.
+func (e *Engine) ensureContainer(ctx context.Context, spec lxd.InstanceSpec) (string, bool, error) {
+	in, err := e.LXD.GetInstance(ctx, spec.Name)
+	if errors.Is(err, lxd.ErrNotFound) {
+		if e.DryRun {
+			return "would create from " + spec.Image, false, nil
+		}
+		if err := e.LXD.CreateInstance(ctx, spec); err != nil {
+			return "", false, err
+		}
+		if err := e.LXD.StartInstance(ctx, spec.Name); err != nil {
+			return "", false, fmt.Errorf("starting container %q: %w", spec.Name, err)
+		}
+		return "created", true, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	var did []string
+	if e.DryRun {
+		if !configCovers(in.Config, spec.Config) {
+			did = append(did, "would update config")
+		}
+	} else {
+		changed, err := e.LXD.UpdateInstance(ctx, spec)
+		if err != nil {
+			return "", false, err
+		}
+		if changed {
+			did = append(did, "config updated")
+		}
+	}
+	if in.Status != "Running" {
+		if e.DryRun {
+			return strings.Join(append(did, "would start"), ", "), false, nil
+		}
+		if err := e.LXD.StartInstance(ctx, spec.Name); err != nil {
+			return "", false, fmt.Errorf("starting container %q: %w", spec.Name, err)
+		}
+		return strings.Join(append(did, "started"), ", "), true, nil
+	}
+	return strings.Join(did, ", "), false, nil
+}
+
+func configCovers(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// waitBooted waits until systemd in container has finished starting its
+// units, so that systemctl and the services answer.
+func (e *Engine) waitBooted(ctx context.Context, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	var last error
+	for {
+		var out bytes.Buffer
+		_, err := e.LXD.Exec(ctx, name, []string{"systemctl", "is-system-running", "--wait"}, nil, &out, &out)
+		state := strings.TrimSpace(out.String())
+		if err == nil && state != "" && state != "initializing" && state != "starting" && state != "offline" {
+			return nil // running, or degraded by a unit karana does not need
+		}
+		last = err
+		if last == nil {
+			last = fmt.Errorf("systemd is %q", state)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("container %q did not finish booting: %w", name, last)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// limits are the tenant's limits over the inventory's.
+func limits(inv *inventory.Inventory, t inventory.Tenant) inventory.Limits {
+	l := inv.Limits
+	if t.Limits.CPU != "" {
+		l.CPU = t.Limits.CPU
+	}
+	if t.Limits.Memory != "" {
+		l.Memory = t.Limits.Memory
+	}
+	if t.Limits.Disk != "" {
+		l.Disk = t.Limits.Disk
+	}
+	return l
+}
+
+// TenantSpec is the container of tenant t's role r.
+func TenantSpec(inv *inventory.Inventory, t inventory.Tenant, r inventory.Role) lxd.InstanceSpec {
+	cfg := map[string]string{KeyRole: string(r), KeyTenant: t.Name}
+	l := limits(inv, t)
+	if l.CPU != "" {
+		cfg["limits.cpu"] = l.CPU
+	}
+	if l.Memory != "" {
+		cfg["limits.memory"] = l.Memory
+	}
+	spec := lxd.InstanceSpec{
+		Name: t.ContainerName(r), Image: ImageOf(inv, r), Profile: inv.LXD.Profile,
+		Network: inv.LXD.Network.Name, IPv4: inv.TenantAddr(t, r).String(),
+		Target: t.Target, Config: cfg,
+	}
+	if l.Disk != "" {
+		spec.Devices = map[string]map[string]string{
+			"root": {"type": "disk", "path": "/", "pool": inv.LXD.Storage.Pool, "size": l.Disk},
+		}
+	}
+	return spec
+}
+
+// ImageOf is the image of role r.
+func ImageOf(inv *inventory.Inventory, r inventory.Role) string {
+	switch r {
+	case inventory.RoleInfluxDB:
+		return inv.Images.InfluxDB
+	case inventory.RoleGrafana:
+		return inv.Images.Grafana
+	case inventory.RoleAPI:
+		return inv.Images.API
+	}
+	return inv.Images.Balancer
+}
+
+// IsRemoteImage tells an image pulled from an image server ("images:debian/12")
+// from a local alias.
+func IsRemoteImage(image string) bool { return strings.Contains(image, ":") }
+
+// BalancerSpec is the container of the i-th balancer (0 = lb0).
+func BalancerSpec(inv *inventory.Inventory, i int) lxd.InstanceSpec {
+	names := BalancerNames(inv)
+	devs := map[string]map[string]string{balancer.SocketDeviceName: balancer.SocketDevice(inv, names[i])}
+	o := inv.Balancers.Outer
+	if i == 0 && o.Publish {
+		for name, port := range map[string]int{"karana-http": o.HTTPPort, "karana-https": o.HTTPSPort} {
+			devs[name] = map[string]string{
+				"type": "proxy", "listen": fmt.Sprintf("tcp:0.0.0.0:%d", port),
+				"connect": fmt.Sprintf("tcp:127.0.0.1:%d", port),
+			}
+		}
+	}
+	return lxd.InstanceSpec{
+		Name: names[i], Image: inv.Images.Balancer, Profile: inv.LXD.Profile,
+		Network: inv.LXD.Network.Name, IPv4: inv.BalancerAddr(i).String(),
+		Config: map[string]string{KeyRole: RoleBalancer}, Devices: devs,
+	}
+}
+
+// BalancerNames are lb0 then the inner balancers.
+func BalancerNames(inv *inventory.Inventory) []string {
+	return append([]string{inv.Balancers.Outer.Name}, inv.Balancers.Inner...)
+}

@@ -1,0 +1,97 @@
+package converge
+
+import (
+	"context"
+	"sort"
+	"sync"
+
+	"github.com/karana-project/karana/pkg/inventory"
+	"github.com/karana-project/karana/pkg/provision"
+)
+
+// Status of one container, as `karana status` shows it.
+type Status struct {
+	Group     string `json:"group"` // "balancers", a tenant name, or "unknown"
+	Container string `json:"container"`
+	Role      string `json:"role"`
+	State     string `json:"state"` // LXD's status, or "missing"
+	Address   string `json:"address"`
+	Want      string `json:"want_address"`
+	Health    string `json:"health"` // healthy, or what failed
+}
+
+// OK tells whether the container runs as the inventory says and answers.
+func (s Status) OK() bool {
+	return s.State == "Running" && s.Health == "healthy" && s.Group != "unknown"
+}
+
+// Probe returns every container's status: the inventory's balancers and
+// tenants, then containers marked as karana's that the inventory does not
+// know. Health checks run in parallel.
+func Probe(ctx context.Context, e *Engine) ([]Status, error) {
+	all, err := e.LXD.ListInstances(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]int{}
+	for i, in := range all {
+		byName[in.Name] = i
+	}
+	var out []Status
+	var checks []func(ctx context.Context) error
+	add := func(group, name, role, want string, check func(ctx context.Context) error) {
+		s := Status{Group: group, Container: name, Role: role, State: "missing", Want: want}
+		if i, ok := byName[name]; ok {
+			s.State, s.Address = all[i].Status, all[i].IPv4
+			delete(byName, name)
+		}
+		out = append(out, s)
+		checks = append(checks, check)
+	}
+	for i, name := range BalancerNames(e.Inv) {
+		add("balancers", name, RoleBalancer, e.Inv.BalancerAddr(i).String(),
+			func(ctx context.Context) error { return e.BalancerHealth(ctx, i) })
+	}
+	for _, t := range e.Inv.Tenants {
+		for _, r := range inventory.Roles {
+			probe := provision.ForRole(provision.Tenant{Inv: e.Inv, T: t}, r).Probe
+			addr := e.Inv.TenantAddr(t, r)
+			add(t.Name, t.ContainerName(r), string(r), addr.String(),
+				func(ctx context.Context) error { return provision.Check(ctx, addr, probe) })
+		}
+	}
+	var rest []string
+	for name, i := range byName {
+		if all[i].Config[KeyRole] != "" {
+			rest = append(rest, name)
+		}
+	}
+	sort.Strings(rest)
+	for _, name := range rest {
+		in := all[byName[name]]
+		out = append(out, Status{Group: "unknown", Container: name, Role: in.Config[KeyRole],
+			State: in.Status, Address: in.IPv4, Health: "not in the inventory (tenant " + in.Config[KeyTenant] + ")"})
+		checks = append(checks, nil)
+	}
+	var wg sync.WaitGroup
+	for i := range out {
+		if checks[i] == nil {
+			continue
+		}
+		if out[i].State != "Running" {
+			out[i].Health = "-"
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := checks[i](ctx); err != nil {
+				out[i].Health = err.Error()
+			} else {
+				out[i].Health = "healthy"
+			}
+		}()
+	}
+	wg.Wait()
+	return out, nil
+}

@@ -1,0 +1,147 @@
+package converge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/karana-project/karana/pkg/inventory"
+	"github.com/karana-project/karana/pkg/lxd"
+	"github.com/karana-project/karana/pkg/provision"
+	"github.com/karana-project/karana/pkg/secrets"
+)
+
+// ServiceTimeout bounds how long a service may take to answer after its
+// container started or its configuration changed.
+const ServiceTimeout = 90 * time.Second
+
+// Tenant converges tenant t: its credentials, then its three containers
+// in parallel (created with their limits, booted, configured, healthy).
+func (e *Engine) Tenant(ctx context.Context, t inventory.Tenant) error {
+	var sec *secrets.Tenant
+	err := e.Step(t.Name, t.Name+" credentials", "credentials of "+t.Name, func() (string, error) {
+		if e.DryRun {
+			s, err := e.Secrets.Load(t.Name)
+			if errors.Is(err, fs.ErrNotExist) {
+				return "would generate", nil
+			}
+			sec = s
+			return "", err
+		}
+		s, created, err := e.Secrets.Ensure(t.Name)
+		sec = s
+		if created {
+			return "generated in " + e.Secrets.Path(t.Name), err
+		}
+		return "", err
+	})
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(inventory.Roles))
+	for i, r := range inventory.Roles {
+		names[i] = t.ContainerName(r)
+	}
+	e.Progress.Start("containers %s", strings.Join(names, ", "))
+	errs := make([]error, len(inventory.Roles))
+	var wg sync.WaitGroup
+	for i, r := range inventory.Roles {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = e.tenantRole(ctx, t, r, sec)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		e.Progress.Fail(firstLine(err.Error()))
+		return err
+	}
+	e.Progress.End(e.summary(names))
+	return nil
+}
+
+func (e *Engine) summary(names []string) string {
+	var parts []string
+	for _, r := range e.Report.Rows() {
+		for _, n := range names {
+			if r.Object == n && r.Changed() {
+				parts = append(parts, n+" "+r.Result())
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return "unchanged"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// tenantRole converges one container of t. Its error names the container
+// and the step.
+func (e *Engine) tenantRole(ctx context.Context, t inventory.Tenant, r inventory.Role, sec *secrets.Tenant) error {
+	name := t.ContainerName(r)
+	fail := func(step string, err error) error {
+		e.Report.Note(t.Name, name, "failed")
+		return &StepError{Step: step, Object: name, Err: err}
+	}
+	spec := TenantSpec(e.Inv, t, r)
+	did, started, err := e.ensureContainer(ctx, spec)
+	if err != nil {
+		return fail("container", err)
+	}
+	e.Report.Note(t.Name, name, did)
+	if e.DryRun {
+		return e.dryRole(ctx, t, r, sec, strings.HasPrefix(did, "would create"))
+	}
+	if started {
+		if err := e.waitBooted(ctx, name); err != nil {
+			return fail("boot", err)
+		}
+	}
+	role := provision.ForRole(provision.Tenant{Inv: e.Inv, T: t, Secrets: sec, Binary: e.Binary}, r)
+	did, err = provision.Apply(ctx, e.LXD, name, role, IsRemoteImage(spec.Image))
+	if err != nil {
+		return fail("configuration", err)
+	}
+	e.Report.Note(t.Name, name, did)
+	addr := e.Inv.TenantAddr(t, r)
+	if err := provision.WaitHealthy(ctx, addr, role.Probe, ServiceTimeout); err != nil {
+		e.Report.Health(t.Name, name, "unhealthy")
+		return fail("health", err)
+	}
+	if r == inventory.RoleInfluxDB {
+		url := fmt.Sprintf("http://%s:%d", addr, role.Probe.Port)
+		if err := provision.BootstrapInflux(ctx, url, sec.InfluxDB); err != nil {
+			return fail("admin user", err)
+		}
+	}
+	e.Report.Health(t.Name, name, "healthy")
+	return nil
+}
+
+// dryRole says what tenantRole would change in an existing container.
+func (e *Engine) dryRole(ctx context.Context, t inventory.Tenant, r inventory.Role, sec *secrets.Tenant, missing bool) error {
+	name := t.ContainerName(r)
+	if missing || sec == nil {
+		e.Report.Note(t.Name, name, "would configure")
+		return nil
+	}
+	role := provision.ForRole(provision.Tenant{Inv: e.Inv, T: t, Secrets: sec, Binary: e.Binary}, r)
+	d, err := provision.Diff(ctx, e.LXD, name, role)
+	if err != nil && !errors.Is(err, lxd.ErrNotFound) && !strings.Contains(err.Error(), "not running") {
+		return &StepError{Step: "configuration", Object: name, Err: err}
+	}
+	if len(d) > 0 {
+		e.Report.Note(t.Name, name, "would write "+strings.Join(d, ", "))
+	}
+	if err := provision.Check(ctx, e.Inv.TenantAddr(t, r), role.Probe); err != nil {
+		e.Report.Health(t.Name, name, "unhealthy")
+	} else {
+		e.Report.Health(t.Name, name, "healthy")
+	}
+	return nil
+}

@@ -1,0 +1,204 @@
+// Package up converges a host to an inventory: LXD installed and running,
+// initialised (storage pool, bridge, project, profile), images present,
+// the balancers and every tenant. It is `karana up` without the flags.
+package up
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/karana-project/karana/pkg/converge"
+	"github.com/karana-project/karana/pkg/host"
+	"github.com/karana-project/karana/pkg/inventory"
+	"github.com/karana-project/karana/pkg/lxd"
+	"github.com/karana-project/karana/pkg/render"
+)
+
+// Deps are the parts `up` drives; the command wires the real ones and
+// tests fakes.
+type Deps struct {
+	// EnsureLXD installs and starts LXD (host.EnsureLXD).
+	EnsureLXD func(ctx context.Context, p host.Progress) (bool, error)
+	// PlanLXD says what EnsureLXD would do (--dry-run).
+	PlanLXD func(ctx context.Context) ([]string, error)
+	// Connect reaches the inventory's LXD daemon.
+	Connect func(ctx context.Context, inv *inventory.Inventory) (lxd.Client, error)
+	// BuildImage builds the image alias and imports it.
+	BuildImage func(ctx context.Context, c lxd.Client, inv *inventory.Inventory, role, alias string) error
+	// Validate checks rendered configurations (render.Validate).
+	Validate func(ctx context.Context, o *render.Output) error
+	// Binary is the karana executable for the API containers.
+	Binary func() ([]byte, error)
+}
+
+// Run converges everything. The engine's report holds the summary.
+func Run(ctx context.Context, e *converge.Engine, d Deps) error {
+	if err := hostLXD(ctx, e, d); err != nil {
+		return err
+	}
+	if e.LXD == nil {
+		c, err := d.Connect(ctx, e.Inv)
+		if err != nil {
+			if e.DryRun {
+				e.Report.Note("lxd", "daemon", "would initialise")
+				return nil
+			}
+			return &converge.StepError{Step: "connecting to LXD", Object: e.Inv.LXD.Endpoint, Err: err}
+		}
+		e.LXD = c
+	}
+	if err := Initialise(ctx, e); err != nil {
+		return err
+	}
+	if err := images(ctx, e, d); err != nil {
+		return err
+	}
+	var out *render.Output
+	err := e.Step("balancer", "configuration", "rendering balancer configuration", func() (string, error) {
+		o, err := renderChecked(ctx, e, d)
+		out = o
+		if err != nil || o == nil {
+			return "", err
+		}
+		if len(o.Generated) > 0 {
+			return fmt.Sprintf("%d self-signed certificate(s) generated", len(o.Generated)), nil
+		}
+		return "", nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := e.Balancers(ctx, out); err != nil {
+		return err
+	}
+	if d.Binary != nil && e.Binary == nil && len(e.Inv.Tenants) > 0 {
+		b, err := d.Binary()
+		if err != nil {
+			return fmt.Errorf("reading the karana binary for the API containers: %w", err)
+		}
+		e.Binary = b
+	}
+	for _, t := range e.Inv.Tenants {
+		if err := e.Tenant(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func hostLXD(ctx context.Context, e *converge.Engine, d Deps) error {
+	if !strings.HasPrefix(e.Inv.LXD.Endpoint, "unix") {
+		return nil // a remote daemon is the operator's to install
+	}
+	if e.DryRun {
+		return e.Step("host", "LXD", "LXD installed and running", func() (string, error) {
+			plan, err := d.PlanLXD(ctx)
+			if err != nil || len(plan) == 0 {
+				return "", err
+			}
+			return "would " + strings.Join(plan, ", then "), nil
+		})
+	}
+	changed, err := d.EnsureLXD(ctx, e.Progress)
+	if err != nil {
+		e.Report.Note("host", "LXD", "failed")
+		return &converge.StepError{Step: "LXD installed and running", Object: "host", Err: err}
+	}
+	if changed {
+		e.Report.Note("host", "LXD", "installed/started")
+	} else {
+		e.Report.Note("host", "LXD", "")
+	}
+	return nil
+}
+
+// Initialise creates the storage pool, bridge, project and profile.
+func Initialise(ctx context.Context, e *converge.Engine) error {
+	l := e.Inv.LXD
+	steps := []struct {
+		object, title string
+		fn            func() (bool, error)
+	}{
+		{"storage pool " + l.Storage.Pool, "storage pool " + l.Storage.Pool + " (" + l.Storage.Driver + ")",
+			func() (bool, error) { return e.LXD.EnsureStoragePool(ctx, l.Storage.Pool, l.Storage.Driver) }},
+		{"network " + l.Network.Name, "bridge " + l.Network.Name + " " + l.Network.IPv4,
+			func() (bool, error) { return e.LXD.EnsureNetwork(ctx, l.Network.Name, l.Network.IPv4) }},
+		{"project " + l.Project, "project " + l.Project,
+			func() (bool, error) { return e.LXD.EnsureProject(ctx, l.Project) }},
+		{"profile " + l.Profile, "profile " + l.Profile,
+			func() (bool, error) { return e.LXD.EnsureProfile(ctx, l.Profile, l.Storage.Pool, l.Network.Name) }},
+	}
+	for _, s := range steps {
+		if e.DryRun {
+			// Ensure* cannot be asked without acting: say what would be done.
+			e.Progress.Start("%s", s.title)
+			e.Progress.End("would create when missing")
+			e.Report.Note("lxd", s.object, "")
+			continue
+		}
+		err := e.Step("lxd", s.object, s.title, func() (string, error) {
+			changed, err := s.fn()
+			if changed {
+				return "created or updated", err
+			}
+			return "", err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// images makes sure every local image the inventory names exists.
+func images(ctx context.Context, e *converge.Engine, d Deps) error {
+	seen := map[string]bool{}
+	for _, r := range []inventory.Role{converge.RoleBalancer, inventory.RoleInfluxDB, inventory.RoleGrafana, inventory.RoleAPI} {
+		alias := converge.ImageOf(e.Inv, r)
+		role := string(r)
+		if seen[alias] {
+			continue
+		}
+		seen[alias] = true
+		err := e.Step("image", alias, "image "+alias, func() (string, error) {
+			if converge.IsRemoteImage(alias) {
+				return "", nil // pulled by LXD when a container is created
+			}
+			_, err := e.LXD.ImageFingerprint(ctx, alias)
+			if err == nil || !errors.Is(err, lxd.ErrNotFound) {
+				return "", err
+			}
+			if e.DryRun {
+				return "would build", nil
+			}
+			if d.BuildImage == nil {
+				return "", fmt.Errorf("image %q is missing: build it with `karana image build`", alias)
+			}
+			return "built", d.BuildImage(ctx, e.LXD, e.Inv, role, alias)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// renderChecked renders the balancer files and checks them with haproxy
+// -c. A dry run generates no certificates.
+func renderChecked(ctx context.Context, e *converge.Engine, d Deps) (*render.Output, error) {
+	o, err := render.Render(e.Inv, render.Options{GenerateCerts: !e.DryRun})
+	if err != nil {
+		return nil, err
+	}
+	if e.DryRun && len(o.Missing) > 0 {
+		return nil, nil
+	}
+	if d.Validate != nil {
+		if err := d.Validate(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
