@@ -1,0 +1,175 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/karana-project/karana/pkg/grafana"
+)
+
+// grafanaUser gives the user their own org, a login, Editor membership and
+// the data source, and takes them out of the default org 1.
+func (r *run) grafanaUser(ctx context.Context, u User, n names) error {
+	orgID, err := r.ensureOrg(ctx, n.Org)
+	if err != nil {
+		return err
+	}
+	userID, err := r.ensureLogin(ctx, u, orgID)
+	if err != nil {
+		return err
+	}
+	if err := r.ensureMembership(ctx, u, orgID, userID); err != nil {
+		return err
+	}
+	if err := r.ensureDataSource(ctx, orgID, n, u.InfluxPassword); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (r *run) ensureOrg(ctx context.Context, name string) (int64, error) {
+	g := r.s.grafana
+	org, err := g.OrgByName(ctx, name)
+	if err == nil {
+		return org.ID, nil
+	}
+	if !errors.Is(err, grafana.ErrNotFound) {
+		return 0, fmt.Errorf("looking up grafana org %q: %w", name, err)
+	}
+	r.changed = true
+	id, err := g.CreateOrg(ctx, name)
+	if errors.Is(err, grafana.ErrConflict) { // created since we looked
+		org, err = g.OrgByName(ctx, name)
+		id = org.ID
+	}
+	if err != nil {
+		return 0, fmt.Errorf("creating grafana org %q: %w", name, err)
+	}
+	return id, nil
+}
+
+// ensureLogin finds the user by login (then by email, for a changed login),
+// creates it in orgID if missing, and corrects login, email, name and
+// password. It never touches a Grafana server admin.
+func (r *run) ensureLogin(ctx context.Context, u User, orgID int64) (int64, error) {
+	g := r.s.grafana
+	if strings.EqualFold(u.Login, r.s.cfg.GrafanaUser) {
+		return 0, fmt.Errorf("grafana login %q is the grafana admin's; refusing to manage it", u.Login)
+	}
+	existing, err := r.lookupLogin(ctx, u)
+	if errors.Is(err, grafana.ErrNotFound) {
+		r.changed = true
+		id, err := g.CreateUser(ctx, grafana.NewUser{Name: u.Name, Email: u.Email, Login: u.Login, Password: u.InfluxPassword, OrgID: orgID})
+		if err == nil {
+			return id, nil
+		}
+		if !errors.Is(err, grafana.ErrPreconditionFailed) {
+			return 0, fmt.Errorf("creating grafana user %q: %w", u.Login, err)
+		}
+		// Created since we looked: verify it like any existing user.
+		existing, err = r.lookupLogin(ctx, u)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("looking up grafana user %q: %w", u.Login, err)
+	}
+	if existing.IsGrafanaAdmin {
+		return 0, fmt.Errorf("grafana user %q is a server admin; refusing to manage it", existing.Login)
+	}
+	if existing.Login != u.Login || existing.Email != email(u) || existing.Name != u.Name {
+		r.changed = true
+		upd := grafana.UserUpdate{Login: u.Login, Email: email(u), Name: u.Name}
+		if err := g.UpdateUser(ctx, existing.ID, upd); err != nil {
+			return 0, fmt.Errorf("updating grafana user %q: %w", u.Login, err)
+		}
+	}
+	_, err = g.As(u.Login, u.InfluxPassword).CurrentUser(ctx)
+	if errors.Is(err, grafana.ErrUnauthorized) {
+		r.changed = true
+		err = g.SetUserPassword(ctx, existing.ID, u.InfluxPassword)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("checking the password of grafana user %q: %w", u.Login, err)
+	}
+	return existing.ID, nil
+}
+
+func (r *run) lookupLogin(ctx context.Context, u User) (grafana.User, error) {
+	found, err := r.s.grafana.LookupUser(ctx, u.Login)
+	if errors.Is(err, grafana.ErrNotFound) && u.Email != "" {
+		return r.s.grafana.LookupUser(ctx, u.Email)
+	}
+	return found, err
+}
+
+// email is what Grafana stores as the email: Grafana uses the login when
+// no email is given.
+func email(u User) string {
+	if u.Email == "" {
+		return u.Login
+	}
+	return u.Email
+}
+
+func (r *run) ensureMembership(ctx context.Context, u User, orgID, userID int64) error {
+	g := r.s.grafana
+	members, err := g.OrgUsers(ctx, orgID)
+	if err != nil {
+		return fmt.Errorf("listing members of grafana org %d: %w", orgID, err)
+	}
+	role, adminIn := "", false
+	for _, m := range members {
+		if m.UserID == userID {
+			role = m.Role
+		}
+		if strings.EqualFold(m.Login, r.s.cfg.GrafanaUser) {
+			adminIn = true
+		}
+	}
+	if !adminIn { // the data source calls need the admin in the org
+		r.changed = true
+		if err := g.AddOrgUser(ctx, orgID, r.s.cfg.GrafanaUser, "Admin"); err != nil && !errors.Is(err, grafana.ErrConflict) {
+			return fmt.Errorf("adding the grafana admin to org %d: %w", orgID, err)
+		}
+	}
+	switch {
+	case role == "":
+		r.changed = true
+		err = g.AddOrgUser(ctx, orgID, u.Login, GrafanaRole)
+		if errors.Is(err, grafana.ErrConflict) {
+			err = g.SetOrgUserRole(ctx, orgID, userID, GrafanaRole)
+		}
+	case role != GrafanaRole:
+		r.changed = true
+		err = g.SetOrgUserRole(ctx, orgID, userID, GrafanaRole)
+	}
+	if err != nil {
+		return fmt.Errorf("making grafana user %q %s of org %d: %w", u.Login, GrafanaRole, orgID, err)
+	}
+	return r.leaveDefaultOrg(ctx, u, orgID, userID)
+}
+
+// leaveDefaultOrg takes the user out of org 1, where Grafana puts new users
+// by default. It runs after the user is in their own org, because Grafana
+// deletes a user whose last membership is removed.
+func (r *run) leaveDefaultOrg(ctx context.Context, u User, orgID, userID int64) error {
+	if orgID == 1 {
+		return nil
+	}
+	orgs, err := r.s.grafana.UserOrgs(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("listing grafana orgs of user %q: %w", u.Login, err)
+	}
+	for _, o := range orgs {
+		if o.OrgID != 1 {
+			continue
+		}
+		r.changed = true
+		err := r.s.grafana.RemoveOrgUser(ctx, 1, userID)
+		if err != nil && !errors.Is(err, grafana.ErrNotFound) {
+			return fmt.Errorf("removing grafana user %q from org 1: %w", u.Login, err)
+		}
+	}
+	return nil
+}
