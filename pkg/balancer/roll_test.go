@@ -1,0 +1,191 @@
+package balancer
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/karana-project/karana/pkg/cmdutil"
+)
+
+type rig struct {
+	log     []string
+	rt      *recorder
+	targets map[string]*fakeTarget
+	roll    *Roll
+}
+
+func newRig(changed ...string) *rig {
+	g := &rig{targets: map[string]*fakeTarget{}}
+	g.rt = newRecorder(&g.log, []string{"be_http", "be_https"}, "lb1", "lb2")
+	g.roll = &Roll{Outer: g.rt, Inner: map[string]Runtime{}, Files: map[string]Files{},
+		DrainTimeout: time.Second, ReloadTimeout: time.Second, Poll: time.Millisecond}
+	for _, n := range []string{"lb1", "lb2"} {
+		t := &fakeTarget{name: n, cur: Files{"/cfg": []byte("old")}, log: &g.log, rt: g.rt}
+		g.targets[n] = t
+		g.roll.Targets = append(g.roll.Targets, t)
+		g.roll.Inner[n] = innerRT{g.rt, n}
+		g.roll.Files[n] = Files{"/cfg": []byte("old")}
+	}
+	for _, n := range changed {
+		g.roll.Files[n] = Files{"/cfg": []byte("new"), "/karana/hosts.map": []byte("a b\n")}
+	}
+	return g
+}
+
+func TestRollOneAtATime(t *testing.T) {
+	g := newRig("lb1", "lb2")
+	rep, err := g.roll.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"lb1: stage", "lb2: stage", // every check before any drain
+		"set server be_http/lb1 state drain", "set server be_https/lb1 state drain",
+		"lb1: commit", "lb1: reload",
+		"set server be_http/lb1 state ready", "set server be_https/lb1 state ready",
+		"set server be_http/lb2 state drain", "set server be_https/lb2 state drain",
+		"lb2: commit", "lb2: reload",
+		"set server be_http/lb2 state ready", "set server be_https/lb2 state ready",
+	}
+	if !reflect.DeepEqual(g.log, want) {
+		t.Errorf("steps:\n%s\nwant:\n%s", strings.Join(g.log, "\n"), strings.Join(want, "\n"))
+	}
+	for _, b := range rep.Balancers {
+		if b.Action != ActionReloaded || !b.Drained || b.NewPid != b.OldPid+10 {
+			t.Errorf("%s: %+v", b.Name, b)
+		}
+		if !reflect.DeepEqual(b.Changed, []string{"/cfg", "/karana/hosts.map"}) {
+			t.Errorf("%s changed %v", b.Name, b.Changed)
+		}
+	}
+}
+
+func TestRollSkipsMatching(t *testing.T) {
+	g := newRig("lb2")
+	rep, err := g.roll.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range g.log {
+		if strings.Contains(l, "lb1") {
+			t.Errorf("lb1 matches, yet: %s", l)
+		}
+	}
+	if rep.Balancers[0].Action != ActionUnchanged || rep.Balancers[1].Action != ActionReloaded {
+		t.Errorf("report %+v", rep.Balancers)
+	}
+}
+
+func TestRollInvalidRefusedBeforeAnyDrain(t *testing.T) {
+	g := newRig("lb1", "lb2")
+	g.targets["lb2"].stageErr = &HAProxyError{Balancer: "lb2", Doing: "checking", Output: "[ALERT] unknown keyword 'bogus'"}
+	_, err := g.roll.Run(context.Background())
+	if !strings.Contains(err.Error(), "lb2") || !strings.Contains(err.Error(), "unknown keyword 'bogus'") {
+		t.Errorf("error %q does not name lb2 and quote haproxy", err)
+	}
+	if cmdutil.ExitCode(err) != cmdutil.ExitInvalid {
+		t.Errorf("exit code %d, want %d", cmdutil.ExitCode(err), cmdutil.ExitInvalid)
+	}
+	if want := []string{"lb1: stage", "lb2: stage"}; !reflect.DeepEqual(g.log, want) {
+		t.Errorf("steps %q, want only the checks %q", g.log, want)
+	}
+}
+
+func TestRollRefusesWhenOtherIsOut(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  func(*Server)
+	}{
+		{"down", func(s *Server) { s.Health = "down" }},
+		{"drained", func(s *Server) { s.Admin = "drain" }},
+		{"maint", func(s *Server) { s.Admin = "maint" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newRig("lb1")
+			g.rt.set("lb2", tc.set)
+			_, err := g.roll.Run(context.Background())
+			if err == nil || !strings.Contains(err.Error(), "lb2 is") || !strings.HasPrefix(err.Error(), "lb1: refusing") {
+				t.Fatalf("error %v, want lb1 refused because of lb2", err)
+			}
+			for _, l := range g.log {
+				if strings.HasPrefix(l, "set server") {
+					t.Errorf("sent %q while lb2 is out", l)
+				}
+			}
+		})
+	}
+}
+
+func TestRollReloadFailurePutsPreviousBack(t *testing.T) {
+	g := newRig("lb1", "lb2")
+	g.targets["lb1"].reloadErr = &HAProxyError{Balancer: "lb1", Doing: "reloading", Output: "[ALERT] cannot bind socket"}
+	rep, err := g.roll.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "lb1") || !strings.Contains(err.Error(), "cannot bind socket") {
+		t.Fatalf("error %v, want lb1 named and haproxy quoted", err)
+	}
+	want := []string{
+		"lb1: stage", "lb2: stage",
+		"set server be_http/lb1 state drain", "set server be_https/lb1 state drain",
+		"lb1: commit", "lb1: reload",
+		"lb1: restore", "lb1: reload",
+		"set server be_http/lb1 state ready", "set server be_https/lb1 state ready",
+	}
+	if !reflect.DeepEqual(g.log, want) {
+		t.Errorf("steps:\n%s\nwant:\n%s", strings.Join(g.log, "\n"), strings.Join(want, "\n"))
+	}
+	if string(g.targets["lb1"].cur["/cfg"]) != "old" {
+		t.Errorf("lb1 holds %q, want the previous config", g.targets["lb1"].cur["/cfg"])
+	}
+	if rep.Balancers[0].Action != ActionRolledBack || rep.Balancers[1].Action != ActionPending {
+		t.Errorf("report %+v", rep.Balancers)
+	}
+}
+
+func TestRollDrainTimeoutGoesOn(t *testing.T) {
+	g := newRig("lb1")
+	g.rt.drainTicks = false // sessions never end
+	g.roll.DrainTimeout = 20 * time.Millisecond
+	rep, err := g.roll.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := rep.Balancers[0]
+	if b.Action != ActionReloaded || b.Drained || b.SessionsLeft != 6 {
+		t.Errorf("report %+v, want reloaded with 6 sessions left to the old worker", b)
+	}
+}
+
+func TestRollWorkerNotReplacedIsAFailure(t *testing.T) {
+	g := newRig("lb1")
+	g.roll.Inner["lb1"] = innerRT{&recorder{pids: map[string]int64{"lb1": 7}}, "lb1"} // never changes
+	g.roll.ReloadTimeout = 20 * time.Millisecond
+	_, err := g.roll.Run(context.Background())
+	var he *HAProxyError
+	if !errors.As(err, &he) || he.Balancer != "lb1" || !strings.Contains(he.Doing, "worker 7 still serves") {
+		t.Fatalf("error %v, want an HAProxyError about worker 7", err)
+	}
+	if last := g.log[len(g.log)-1]; last != "set server be_https/lb1 state ready" {
+		t.Errorf("last step %q, want lb1 made ready again", last)
+	}
+}
+
+func TestRollDryRunDrainsNothing(t *testing.T) {
+	g := newRig("lb1", "lb2")
+	g.roll.DryRun = true
+	rep, err := g.roll.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"lb1: stage", "lb2: stage"}; !reflect.DeepEqual(g.log, want) {
+		t.Errorf("steps %q, want %q", g.log, want)
+	}
+	for _, b := range rep.Balancers {
+		if b.Action != ActionWould {
+			t.Errorf("%s: %s, want %s", b.Name, b.Action, ActionWould)
+		}
+	}
+}
