@@ -3,6 +3,7 @@ package root
 import (
 	"github.com/spf13/cobra"
 
+	apicmd "github.com/karana-project/karana/pkg/cmd/api"
 	"github.com/karana-project/karana/pkg/cmd/balancer"
 	"github.com/karana-project/karana/pkg/cmd/status"
 	"github.com/karana-project/karana/pkg/cmd/tenant"
@@ -13,6 +14,7 @@ import (
 // addCommands attaches the noun commands. One line per noun: keep sorted.
 func addCommands(cmd *cobra.Command, f *cmdutil.Factory) {
 	cmd.AddCommand(
+		apicmd.NewCmdAPI(f),
 		balancer.NewCmdBalancer(f),
 		status.NewCmdStatus(f, nil),
 		tenant.NewCmdTenant(f),

@@ -1,0 +1,191 @@
+// Package api assembles the management API from its configuration: the
+// store and its git history, the password hasher, the token keys and the
+// HTTP server. `karana api serve` runs it; tests and benchmarks build it
+// in-process.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/karana-project/karana/pkg/api/auth"
+	"github.com/karana-project/karana/pkg/api/config"
+	"github.com/karana-project/karana/pkg/api/history"
+	"github.com/karana-project/karana/pkg/api/server"
+	"github.com/karana-project/karana/pkg/api/store"
+)
+
+// Options complete a configuration.
+type Options struct {
+	Test   bool          // create the seed's test admin (admin@example.com / admin)
+	Syncer server.Syncer // nil: sync answers 503
+	Log    *slog.Logger
+}
+
+// App is an assembled API.
+type App struct {
+	Server  *server.Server
+	Store   *store.Store
+	Handler http.Handler
+	git     *history.Git
+	lock    *os.File
+	log     *slog.Logger
+}
+
+// Build opens the data folder (locked against a second server), loads and
+// validates the dump, and prepares the server.
+func Build(ctx context.Context, cfg *config.Config, o Options) (app *App, err error) {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	defs, err := cfg.BuildResources()
+	if err != nil {
+		return nil, err
+	}
+	a := &App{log: log}
+	defer func() {
+		if err != nil {
+			a.Close(context.Background())
+		}
+	}()
+	if a.lock, err = lockDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	meta := map[string]any{"tenant_id": cfg.Tenant.ID, "tenant_customer_name": cfg.Tenant.Customer,
+		"tenant_login_credentials_resource": cfg.Tenant.LoginResource, "tenant_login_credentials_field": cfg.Tenant.LoginField}
+	st, upgraded, err := store.Open(store.Options{Dir: cfg.DataDir, Resources: defs, Meta: meta})
+	if err != nil {
+		return nil, err
+	}
+	if upgraded > 0 {
+		log.Info("dump records completed with new fields", "records", upgraded)
+	}
+	a.Store = st
+	if !cfg.Git.Disabled {
+		a.git, err = history.Open(ctx, cfg.DataDir, cfg.Git.Remote, []string{store.TableFile, store.StateFile}, log)
+		if err != nil {
+			return nil, err
+		}
+		st.SetCommitter(a.git)
+	}
+	if a.Server, err = newServer(cfg, st, o, log); err != nil {
+		return nil, err
+	}
+	if o.Test {
+		if err := a.Server.EnsureTestAdmin(); err != nil {
+			return nil, err
+		}
+		log.Warn("test mode: admin@example.com / admin can log in as admin")
+	}
+	a.Handler = a.Server.Handler()
+	return a, nil
+}
+
+func newServer(cfg *config.Config, st *store.Store, o Options, log *slog.Logger) (*server.Server, error) {
+	hasher, err := auth.NewHasher(cfg.Argon2)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	secret, err := cfg.JWTSecret()
+	if err != nil {
+		return nil, err
+	}
+	if secret == "" {
+		secret = auth.Secret()
+		log.Warn("no jwt secret configured: using a random one; tokens end with this process")
+	}
+	tokens, err := auth.NewTokens([]byte(secret), cfg.JWT.Lifetime, nil)
+	if err != nil {
+		return nil, err
+	}
+	var proxies []*net.IPNet
+	for _, p := range cfg.TrustedProxies {
+		_, n, _ := net.ParseCIDR(p) // checked by Validate
+		proxies = append(proxies, n)
+	}
+	return server.New(server.Options{
+		Store: st, Hasher: hasher, Tokens: tokens, Syncer: o.Syncer, Log: log,
+		LoginResource: cfg.Tenant.LoginResource, CORSOrigins: cfg.CORSOrigins, TrustedProxies: proxies,
+	}), nil
+}
+
+// Close commits what git still lacks and releases the data folder.
+func (a *App) Close(ctx context.Context) error {
+	var err error
+	if a.git != nil {
+		err = a.git.Close(ctx)
+	}
+	if a.lock != nil {
+		a.lock.Close()
+	}
+	return err
+}
+
+// FlushHistory waits until git has every change made so far (for tests).
+func (a *App) FlushHistory() {
+	if a.git != nil {
+		a.git.Flush()
+	}
+}
+
+// lockDir takes an exclusive lock on the data folder: two servers writing
+// one dump would lose changes.
+func lockDir(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("creating data folder: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("locking data folder: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("data folder %s is in use by another karana api server", dir)
+	}
+	return f, nil
+}
+
+// Serve listens on addr until ctx ends, then shuts down gracefully: requests
+// in flight finish (up to 10 s) and git receives the last changes.
+func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      6 * time.Minute, // a sync may take minutes
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.Info("listening", "addr", ln.Addr().String())
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving on %s: %w", addr, err)
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		a.log.Warn("shutdown", "err", err)
+	}
+	return a.Close(sctx)
+}

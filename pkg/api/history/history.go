@@ -1,0 +1,187 @@
+// Package history commits the API's dump files to a git repository in the
+// data folder, after each durable write, and optionally pushes them.
+//
+// Commits run in one goroutine, in order, after the write they record has
+// been fsynced: a request never waits for git (a commit of a 4 MB dump takes
+// ~80 ms here). Changes that arrive while a commit runs are committed
+// together, their messages listed in the commit body. The dump stays the
+// source of truth: at start, whatever git lacks is committed.
+package history
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// Git records the dump files' changes in a git repository.
+type Git struct {
+	dir, remote string
+	files       []string
+	log         *slog.Logger
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	pending []string
+	queued  uint64 // messages received
+	done    uint64 // messages committed (or given up on)
+	closed  bool
+	exited  chan struct{}
+}
+
+// Open prepares the repository in dir (git init when missing, stale lock
+// files of a killed git removed: the caller holds the data folder's lock),
+// commits what the dump holds and git lacks, and starts the committer.
+func Open(ctx context.Context, dir, remote string, files []string, log *slog.Logger) (*Git, error) {
+	if _, err := exec.LookPath("git"); err != nil {
+		return nil, fmt.Errorf("git history of %s: git is not installed (apt-get install git, or set git.disabled: true)", dir)
+	}
+	g := &Git{dir: dir, remote: remote, files: files, log: log, exited: make(chan struct{})}
+	g.cond = sync.NewCond(&g.mu)
+	if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
+		if out, err := g.git(ctx, "init", "-q", "-b", "main"); err != nil {
+			return nil, fmt.Errorf("git init in %s: %v: %s", dir, err, out)
+		}
+	}
+	g.removeStaleLocks()
+	if err := g.commit(ctx, []string{"record the dump found at start"}); err != nil {
+		return nil, err
+	}
+	go g.run()
+	return g, nil
+}
+
+// Commit queues msg; the change it describes is already on disk.
+func (g *Git) Commit(msg string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return
+	}
+	g.pending = append(g.pending, msg)
+	g.queued++
+	g.cond.Broadcast()
+}
+
+// Flush waits until every change queued so far is committed.
+func (g *Git) Flush() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	target := g.queued
+	for g.done < target && !g.closedAndIdle() {
+		g.cond.Wait()
+	}
+}
+
+func (g *Git) closedAndIdle() bool { return g.closed && len(g.pending) == 0 && g.done == g.queued }
+
+// Close commits what is queued and stops the committer, or gives up when
+// ctx ends (the dump is committed at the next start).
+func (g *Git) Close(ctx context.Context) error {
+	g.mu.Lock()
+	g.closed = true
+	g.cond.Broadcast()
+	g.mu.Unlock()
+	select {
+	case <-g.exited:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("git history: %d changes left for the next start: %w", g.queued-g.done, ctx.Err())
+	}
+}
+
+func (g *Git) run() {
+	// git runs with Pdeathsig, which follows the thread that started it.
+	runtime.LockOSThread()
+	defer close(g.exited)
+	for {
+		g.mu.Lock()
+		for len(g.pending) == 0 && !g.closed {
+			g.cond.Wait()
+		}
+		msgs := g.pending
+		g.pending = nil
+		stop := g.closed && len(msgs) == 0
+		g.mu.Unlock()
+		if stop {
+			return
+		}
+		if err := g.commit(context.Background(), msgs); err != nil {
+			g.log.Error("git commit failed; the dump on disk is current and will be committed later", "err", err)
+		}
+		g.mu.Lock()
+		g.done += uint64(len(msgs))
+		g.cond.Broadcast()
+		g.mu.Unlock()
+	}
+}
+
+func (g *Git) commit(ctx context.Context, msgs []string) error {
+	var present []string
+	for _, f := range g.files {
+		if _, err := os.Stat(filepath.Join(g.dir, f)); err == nil {
+			present = append(present, f)
+		}
+	}
+	if len(present) == 0 {
+		return nil
+	}
+	if out, err := g.git(ctx, append([]string{"add", "--"}, present...)...); err != nil {
+		return fmt.Errorf("git add in %s: %v: %s", g.dir, err, out)
+	}
+	if _, err := g.git(ctx, "diff", "--cached", "--quiet"); err == nil {
+		return nil // nothing changed
+	}
+	args := []string{"commit", "-q", "--no-verify", "-m", subject(msgs)}
+	if len(msgs) > 1 {
+		args = append(args, "-m", strings.Join(msgs, "\n"))
+	}
+	if out, err := g.git(ctx, args...); err != nil {
+		return fmt.Errorf("git commit in %s: %v: %s", g.dir, err, out)
+	}
+	if g.remote != "" {
+		if out, err := g.git(ctx, "push", "-q", g.remote, "HEAD"); err != nil {
+			g.log.Warn("git push failed; will retry with the next change", "remote", g.remote, "err", err, "output", string(out))
+		}
+	}
+	return nil
+}
+
+func subject(msgs []string) string {
+	if len(msgs) == 1 {
+		return msgs[0]
+	}
+	return fmt.Sprintf("%d changes", len(msgs))
+}
+
+func (g *Git) git(ctx context.Context, args ...string) ([]byte, error) {
+	base := []string{"-c", "core.looseCompression=1", "-c", "commit.gpgSign=false", "-c", "core.hooksPath=/dev/null"}
+	cmd := exec.CommandContext(ctx, "git", append(base, args...)...)
+	cmd.Dir = g.dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=karana-api", "GIT_AUTHOR_EMAIL=karana-api@localhost",
+		"GIT_COMMITTER_NAME=karana-api", "GIT_COMMITTER_EMAIL=karana-api@localhost", "GIT_TERMINAL_PROMPT=0")
+	// a git left behind by a killed server would hold the index lock
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return bytes.TrimSpace(out.Bytes()), err
+}
+
+func (g *Git) removeStaleLocks() {
+	locks, _ := filepath.Glob(filepath.Join(g.dir, ".git", "*.lock"))
+	refLocks, _ := filepath.Glob(filepath.Join(g.dir, ".git", "refs", "heads", "*.lock"))
+	for _, l := range append(locks, refLocks...) {
+		if err := os.Remove(l); err == nil {
+			g.log.Warn("removed a lock file left by an interrupted git", "file", l)
+		}
+	}
+}

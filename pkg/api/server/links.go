@@ -1,0 +1,141 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/karana-project/karana/pkg/api/apierr"
+	"github.com/karana-project/karana/pkg/api/resource"
+	"github.com/karana-project/karana/pkg/api/store"
+)
+
+// write stores rec (nil deletes) as def's record id, checking the records
+// it points at and keeping their back-reference lists (a user's karanas)
+// in step, in one atomic change.
+func (s *Server) write(def *resource.Resource, id string, expect *store.Entry, rec map[string]any, msg string) error {
+	if err := s.checkRefs(def, rec); err != nil {
+		return err
+	}
+	var old map[string]any
+	if expect != nil {
+		old = expect.Rec
+	}
+	changes := []store.Change{{Res: def.Name, ID: id, Rec: rec, Expect: expect}}
+	links, err := s.linkChanges(def, id, old, rec)
+	if err != nil {
+		return err
+	}
+	return s.Store.Apply(msg, append(changes, links...)...)
+}
+
+// checkRefs: a uuid field with a ref must name an existing record.
+func (s *Server) checkRefs(def *resource.Resource, rec map[string]any) error {
+	if rec == nil {
+		return nil
+	}
+	for _, f := range def.Refs() {
+		id, ok := rec[f.Name].(string)
+		if !ok || f.Type != resource.TypeUUID {
+			continue
+		}
+		if _, found := s.Store.Get(f.Ref, id); !found {
+			return apierr.Field(f.Name, "no %s record with id %s", f.Ref, id)
+		}
+	}
+	return nil
+}
+
+// backList returns the list field of f's target that lists def's records
+// (users.karanas for karanas.owner), or nil.
+func (s *Server) backList(def *resource.Resource, f *resource.Field) *resource.Field {
+	target := s.Store.Resource(f.Ref)
+	if target == nil || f.Type != resource.TypeUUID {
+		return nil
+	}
+	for _, tf := range target.Refs() {
+		if tf.Type == resource.TypeList && tf.Ref == def.Name && tf.System == resource.GenList {
+			return tf
+		}
+	}
+	return nil
+}
+
+// linkChanges moves id between back-reference lists when a ref changes.
+func (s *Server) linkChanges(def *resource.Resource, id string, old, rec map[string]any) ([]store.Change, error) {
+	var changes []store.Change
+	for _, f := range def.Refs() {
+		list := s.backList(def, f)
+		if list == nil {
+			continue
+		}
+		from, _ := old[f.Name].(string)
+		to, _ := rec[f.Name].(string)
+		if from == to {
+			continue
+		}
+		for _, side := range []struct {
+			owner string
+			add   bool
+		}{{from, false}, {to, true}} {
+			if side.owner == "" {
+				continue
+			}
+			c, err := s.linkChange(f, list, side.owner, id, side.add)
+			if err != nil {
+				return nil, err
+			}
+			if c != nil {
+				changes = append(changes, *c)
+			}
+		}
+	}
+	return changes, nil
+}
+
+func (s *Server) linkChange(f, list *resource.Field, owner, id string, add bool) (*store.Change, error) {
+	e, ok := s.Store.Get(f.Ref, owner)
+	if !ok {
+		return nil, nil // the owner is gone: nothing to keep in step
+	}
+	cur, _ := e.Rec[list.Name].([]any)
+	next := make([]any, 0, len(cur)+1)
+	for _, v := range cur {
+		if v != id {
+			next = append(next, v)
+		}
+	}
+	if add {
+		next = append(next, id)
+		if list.MaxItems > 0 && len(next) > list.MaxItems {
+			return nil, apierr.Field(f.Name, "%s %s already has %d %s, the most allowed", f.Ref, owner, list.MaxItems, list.Name)
+		}
+	}
+	if !add && len(next) == len(cur) {
+		return nil, nil
+	}
+	rec := resource.Merge(e.Rec, map[string]any{list.Name: next})
+	return &store.Change{Res: f.Ref, ID: owner, Rec: rec, Expect: e}, nil
+}
+
+// checkUnreferenced refuses to delete a record others still point at.
+func (s *Server) checkUnreferenced(def *resource.Resource, id string) error {
+	for _, name := range s.Store.Names() {
+		other := s.Store.Resource(name)
+		for _, f := range other.Refs() {
+			if f.Ref != def.Name || f.Type != resource.TypeUUID {
+				continue
+			}
+			n := 0
+			for _, e := range s.Store.List(name) {
+				if e.Rec[f.Name] == id {
+					n++
+				}
+			}
+			if n > 0 {
+				return &apierr.Error{Status: http.StatusConflict, Field: name,
+					Msg: fmt.Sprintf("%d %s still point at this record through %s; delete or move them first", n, name, f.Name)}
+			}
+		}
+	}
+	return nil
+}

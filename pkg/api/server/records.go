@@ -1,0 +1,244 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/karana-project/karana/pkg/api/apierr"
+	"github.com/karana-project/karana/pkg/api/resource"
+	"github.com/karana-project/karana/pkg/api/store"
+)
+
+func errNotFound(path string) error {
+	return apierr.NotFound("no such endpoint: %s (see docs/api.md)", path)
+}
+
+// resource returns the definition named by the {res} path segment.
+func (s *Server) resource(r *http.Request) (*resource.Resource, error) {
+	name := r.PathValue("res")
+	if def := s.Store.Resource(name); def != nil {
+		return def, nil
+	}
+	return nil, apierr.NotFound("unknown resource %q (known: %v)", name, s.Store.Names())
+}
+
+// access says whether the caller may use rec: admins any, clients the
+// records they own.
+func access(c Caller, def *resource.Resource, rec map[string]any) error {
+	if c.Admin() {
+		return nil
+	}
+	if def.Owner == "" {
+		return apierr.Forbidden("", "only an admin may use %s", def.Name)
+	}
+	if rec != nil && rec[def.Owner] != c.ID {
+		return apierr.Forbidden("", "this %s record belongs to someone else", def.Name)
+	}
+	return nil
+}
+
+// record returns the resource and the record named by the path, if the
+// caller may use it.
+func (s *Server) record(r *http.Request) (*resource.Resource, *store.Entry, error) {
+	def, err := s.resource(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	id := r.PathValue("id")
+	e, ok := s.Store.Get(def.Name, id)
+	if !ok {
+		return nil, nil, apierr.NotFound("no %s with id %q", def.Name, id)
+	}
+	if err := access(callerOf(r.Context()), def, e.Rec); err != nil {
+		return nil, nil, err
+	}
+	return def, e, nil
+}
+
+func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) error {
+	_, e, err := s.record(r)
+	if err != nil {
+		return err
+	}
+	writeRecords(w, http.StatusOK, []*store.Entry{e})
+	return nil
+}
+
+func (s *Server) handleList(w http.ResponseWriter, r *http.Request) error {
+	def, err := s.resource(r)
+	if err != nil {
+		return err
+	}
+	c := callerOf(r.Context())
+	if err := access(c, def, nil); err != nil {
+		return err
+	}
+	all := s.Store.List(def.Name)
+	if c.Admin() {
+		writeRecords(w, http.StatusOK, all)
+		return nil
+	}
+	var mine []*store.Entry
+	for _, e := range all {
+		if e.Rec[def.Owner] == c.ID {
+			mine = append(mine, e)
+		}
+	}
+	writeRecords(w, http.StatusOK, mine)
+	return nil
+}
+
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) error {
+	def, err := s.resource(r)
+	if err != nil {
+		return err
+	}
+	c := callerOf(r.Context())
+	if !c.Admin() && (def.Owner == "" || def.Owner == "uuid") {
+		return apierr.Forbidden("", "only an admin may create %s", def.Name)
+	}
+	body, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
+	if def.Owner != "" && def.Owner != "uuid" {
+		if _, given := body[def.Owner]; !given {
+			body[def.Owner] = c.ID // a new record belongs to its creator by default
+		}
+		if !c.Admin() && body[def.Owner] != c.ID {
+			return apierr.Forbidden(def.Owner, "a client can only create records it owns")
+		}
+	}
+	rec, verr := def.Create(body, s.Now())
+	if verr != nil {
+		return verr
+	}
+	if err := s.hashPasswords(def.Fields, rec); err != nil {
+		return err
+	}
+	id := rec["uuid"].(string)
+	if err := s.write(def, id, nil, rec, "create "+def.Name+" "+id); err != nil {
+		return err
+	}
+	e, _ := s.Store.Get(def.Name, id)
+	writeRecords(w, http.StatusCreated, []*store.Entry{e})
+	return nil
+}
+
+func (s *Server) handlePut(w http.ResponseWriter, r *http.Request) error {
+	return s.change(w, r, func(n int) error {
+		if n < 2 {
+			return apierr.Field("", "PUT needs at least two changes, got %d (use PATCH for one)", n)
+		}
+		return nil
+	})
+}
+
+func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request) error {
+	return s.change(w, r, func(n int) error {
+		if n != 1 {
+			return apierr.Field("", "PATCH takes exactly one change, got %d (use PUT for more)", n)
+		}
+		return nil
+	})
+}
+
+func (s *Server) change(w http.ResponseWriter, r *http.Request, count func(int) error) error {
+	def, e, err := s.record(r)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
+	if err := count(len(body)); err != nil {
+		return err
+	}
+	c := callerOf(r.Context())
+	if verr := def.CheckPatch(body, c.Admin()); verr != nil {
+		return verr
+	}
+	if v, ok := body[def.Owner]; ok && !c.Admin() && v != c.ID {
+		return apierr.Forbidden(def.Owner, "a client cannot give a record away")
+	}
+	if err := s.hashPasswords(def.Fields, body); err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("%s %s %s", map[string]string{"PUT": "update", "PATCH": "modify"}[r.Method], def.Name, e.ID)
+	err = s.update(def, e.ID, msg, func(cur map[string]any) (map[string]any, error) {
+		if err := access(c, def, cur); err != nil {
+			return nil, err
+		}
+		return resource.Merge(cur, body), nil
+	})
+	if err != nil {
+		return err
+	}
+	e, _ = s.Store.Get(def.Name, e.ID)
+	writeRecords(w, http.StatusOK, []*store.Entry{e})
+	return nil
+}
+
+func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) error {
+	def, e, err := s.record(r)
+	if err != nil {
+		return err
+	}
+	if c := callerOf(r.Context()); !c.Admin() && def.Owner == "uuid" {
+		return apierr.Forbidden("", "only an admin may delete %s", def.Name)
+	}
+	if err := s.checkUnreferenced(def, e.ID); err != nil {
+		return err
+	}
+	if err := s.write(def, e.ID, e, nil, "delete "+def.Name+" "+e.ID); err != nil {
+		return err
+	}
+	writeRecords(w, http.StatusOK, []*store.Entry{e})
+	return nil
+}
+
+// update re-reads the record, applies fn and writes the result, retrying
+// when a concurrent write got there first.
+func (s *Server) update(def *resource.Resource, id, msg string, fn func(cur map[string]any) (map[string]any, error)) error {
+	for attempt := 0; ; attempt++ {
+		cur, ok := s.Store.Get(def.Name, id)
+		if !ok {
+			return apierr.NotFound("no %s with id %q", def.Name, id)
+		}
+		next, err := fn(cur.Rec)
+		if err != nil {
+			return err
+		}
+		if _, verr := def.Import(next, s.Now()); verr != nil {
+			return verr
+		}
+		err = s.write(def, id, cur, next, msg)
+		if !errors.Is(err, store.ErrStale) || attempt == 4 {
+			return err
+		}
+	}
+}
+
+// hashPasswords replaces plain-text password values in m by their hashes.
+func (s *Server) hashPasswords(fields []resource.Field, m map[string]any) error {
+	for i := range fields {
+		f := &fields[i]
+		switch v := m[f.Name].(type) {
+		case string:
+			if f.Type == resource.TypePassword {
+				h, err := s.Hasher.Hash(v)
+				if err != nil {
+					return err
+				}
+				m[f.Name] = h
+			}
+		case map[string]any:
+			if err := s.hashPasswords(f.Fields, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

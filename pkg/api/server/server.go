@@ -1,0 +1,144 @@
+// Package server is the management API's HTTP layer: the seed's endpoints
+// (Tables 2 and 3) under /v1, bearer-token authentication, roles, and the
+// request limits.
+package server
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/karana-project/karana/pkg/api/auth"
+	"github.com/karana-project/karana/pkg/api/store"
+)
+
+// Options are what a Server needs. Syncer nil means InfluxDB and Grafana
+// are not configured.
+type Options struct {
+	Store          *store.Store
+	Hasher         *auth.Hasher
+	Tokens         *auth.Tokens
+	Syncer         Syncer
+	LoginResource  string
+	CORSOrigins    []string
+	TrustedProxies []*net.IPNet
+	Log            *slog.Logger
+	Now            func() time.Time
+	// LoginLimit and AddrLimit limit login attempts per login name and per
+	// client address; nil gets the defaults.
+	LoginLimit, AddrLimit *auth.Limiter
+}
+
+// Server serves the API.
+type Server struct {
+	Options
+	log    *slog.Logger
+	syncMu sync.Mutex // one sync run at a time
+}
+
+// New returns a Server.
+func New(o Options) *Server {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.LoginLimit == nil {
+		o.LoginLimit = auth.NewLimiter(5, 12*time.Second, o.Now)
+	}
+	if o.AddrLimit == nil {
+		o.AddrLimit = auth.NewLimiter(20, 3*time.Second, o.Now)
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{Options: o, log: o.Log}
+}
+
+// Handler returns the API's routes behind the CORS layer.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeRaw(w, http.StatusOK, []byte(`{"status":"ok"}`+"\n"))
+	})
+	mux.HandleFunc("POST /v1/sync/all/db", s.serve(s.authed(s.handleSync)))
+	mux.HandleFunc("POST /v1/{res}/login", s.serve(s.handleLogin))
+	mux.HandleFunc("POST /v1/{res}/new", s.serve(s.authed(s.handleCreate)))
+	mux.HandleFunc("GET /v1/{res}", s.serve(s.authed(s.handleList)))
+	mux.HandleFunc("GET /v1/{res}/{$}", s.serve(s.authed(s.handleList)))
+	mux.HandleFunc("GET /v1/{res}/{id}", s.serve(s.authed(s.handleGet)))
+	mux.HandleFunc("PUT /v1/{res}/{id}", s.serve(s.authed(s.handlePut)))
+	mux.HandleFunc("PATCH /v1/{res}/{id}", s.serve(s.authed(s.handlePatch)))
+	mux.HandleFunc("DELETE /v1/{res}/{id}", s.serve(s.authed(s.handleDelete)))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, errNotFound(r.URL.Path))
+	})
+	return s.cors(mux)
+}
+
+// cors answers preflights and marks responses for the allowed origins, as
+// the seed's responses show (access-control-allow-origin: http://localhost:3000).
+func (s *Server) cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		if origin := s.allowedOrigin(r.Header.Get("Origin")); origin != "" {
+			h["Access-Control-Allow-Origin"] = []string{origin}
+			h["Access-Control-Allow-Headers"] = []string{"content-type, authorization"}
+			h["Vary"] = []string{"Origin"}
+		}
+		if r.Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
+			h.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) allowedOrigin(origin string) string {
+	switch {
+	case len(s.CORSOrigins) == 0:
+		return ""
+	case slices.Contains(s.CORSOrigins, "*"):
+		return "*"
+	case origin == "":
+		return s.CORSOrigins[0]
+	case slices.Contains(s.CORSOrigins, origin):
+		return origin
+	}
+	return ""
+}
+
+// clientAddr is the caller's address: the connection's peer, or the
+// rightmost X-Forwarded-For hop when the peer is a trusted proxy.
+func (s *Server) clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !s.trusted(ip) {
+		return host
+	}
+	xff := r.Header.Values("X-Forwarded-For")
+	if len(xff) == 0 {
+		return host
+	}
+	hops := strings.Split(xff[len(xff)-1], ",")
+	if last := strings.TrimSpace(hops[len(hops)-1]); net.ParseIP(last) != nil {
+		return last
+	}
+	return host
+}
+
+func (s *Server) trusted(ip net.IP) bool {
+	for _, n := range s.TrustedProxies {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,240 @@
+// Package store keeps the API's records in memory and on disk: every change
+// is written atomically and durably to the seed's dump files (table_db.json,
+// tablestate_db.json) before it becomes visible, then handed to a committer
+// that records it in git. Readers never wait for a write's fsync.
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/karana-project/karana/pkg/api/apierr"
+	"github.com/karana-project/karana/pkg/api/resource"
+)
+
+// Dump file names inside the data folder (the seed's Listing 3).
+const (
+	TableFile = "table_db.json"
+	StateFile = "tablestate_db.json"
+)
+
+// Entry is one stored record. Entries are never modified: a change
+// replaces the entry.
+type Entry struct {
+	ID      string
+	Rec     map[string]any // the full record, password hashes included
+	Raw     []byte         // Rec as JSON, as dumped
+	Public  []byte         // the record as clients see it (no hashes)
+	Version uint64         // store version of the write that made it
+}
+
+// Change creates, replaces (Rec set) or deletes (Rec nil) one record.
+type Change struct {
+	Res string
+	ID  string
+	Rec map[string]any
+	// Expect, when set, is the entry the change was computed from: if the
+	// record has changed since, Apply fails with ErrStale.
+	Expect *Entry
+}
+
+// ErrStale reports a change computed from an outdated record; retry it.
+var ErrStale = errors.New("the record changed while this change was prepared")
+
+// Committer records a durable change in history; Commit must not block.
+type Committer interface {
+	Commit(msg string)
+}
+
+type table struct {
+	def    *resource.Resource
+	recs   map[string]*Entry
+	ids    []string                     // sorted; replaced, never modified in place
+	uniq   map[string]map[string]string // unique path -> value -> id
+	synced map[string]bool              // the seed's SYNC_STATE
+}
+
+// Store is the in-memory database.
+type Store struct {
+	dir       string
+	committer Committer
+	names     []string // resource names, sorted
+
+	mu      sync.RWMutex // guards tables' contents
+	tables  map[string]*table
+	version uint64
+
+	wmu sync.Mutex // one writer at a time
+	buf []byte     // dump buffer, reused by writers
+}
+
+// Resource returns the definition of a resource, or nil.
+func (s *Store) Resource(name string) *resource.Resource {
+	if t := s.tables[name]; t != nil {
+		return t.def
+	}
+	return nil
+}
+
+// Names returns the resource names, sorted.
+func (s *Store) Names() []string { return s.names }
+
+// Get returns a record by id.
+func (s *Store) Get(res, id string) (*Entry, bool) {
+	s.mu.RLock()
+	e, ok := s.tables[res].recs[id]
+	s.mu.RUnlock()
+	return e, ok
+}
+
+// List returns a resource's records sorted by id.
+func (s *Store) List(res string) []*Entry {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tables[res]
+	out := make([]*Entry, len(t.ids))
+	for i, id := range t.ids {
+		out[i] = t.recs[id]
+	}
+	return out
+}
+
+// Len returns the number of records of a resource.
+func (s *Store) Len(res string) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.tables[res].ids)
+}
+
+// Lookup finds a record by the value of a unique field.
+func (s *Store) Lookup(res, path, value string) (*Entry, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tables[res]
+	id, ok := t.uniq[path][value]
+	if !ok {
+		return nil, false
+	}
+	return t.recs[id], true
+}
+
+// Apply checks the changes against the unique indexes, writes the dump with
+// them durably, makes them visible and hands msg to the committer. Either
+// all changes are applied or none.
+func (s *Store) Apply(msg string, changes ...Change) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	entries := make([]*Entry, len(changes))
+	for i, c := range changes {
+		t := s.tables[c.Res]
+		if t == nil {
+			return fmt.Errorf("applying change: unknown resource %q", c.Res)
+		}
+		if c.Expect != nil {
+			if cur, _ := s.Get(c.Res, c.ID); cur != c.Expect {
+				return ErrStale
+			}
+		}
+		if c.Rec == nil {
+			continue
+		}
+		if err := s.checkUnique(t, c); err != nil {
+			return err
+		}
+		e, err := newEntry(t.def, c.ID, c.Rec, s.version+1)
+		if err != nil {
+			return err
+		}
+		entries[i] = e
+	}
+	if err := s.writeDump(changes, entries); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.version++
+	for i, c := range changes {
+		s.tables[c.Res].apply(c.ID, entries[i])
+	}
+	s.mu.Unlock()
+	if s.committer != nil {
+		s.committer.Commit(msg)
+	}
+	return nil
+}
+
+func (s *Store) checkUnique(t *table, c Change) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, path := range t.def.Unique {
+		v, ok := resource.Get(c.Rec, path)
+		if !ok {
+			continue
+		}
+		if id, taken := t.uniq[path][key(v)]; taken && id != c.ID {
+			return apierr.Conflict(path, v)
+		}
+	}
+	return nil
+}
+
+func newEntry(def *resource.Resource, id string, rec map[string]any, version uint64) (*Entry, error) {
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s %s: %w", def.Name, id, err)
+	}
+	pub, err := json.Marshal(def.Public(rec))
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s %s: %w", def.Name, id, err)
+	}
+	return &Entry{ID: id, Rec: rec, Raw: raw, Public: pub, Version: version}, nil
+}
+
+// apply replaces, adds or (e nil) removes one record; the caller holds mu.
+func (t *table) apply(id string, e *Entry) {
+	if old, ok := t.recs[id]; ok {
+		t.index(old, false)
+	}
+	i := sort.SearchStrings(t.ids, id)
+	exists := i < len(t.ids) && t.ids[i] == id
+	switch {
+	case e == nil && exists:
+		ids := make([]string, 0, len(t.ids)-1)
+		t.ids = append(append(ids, t.ids[:i]...), t.ids[i+1:]...)
+		delete(t.recs, id)
+		delete(t.synced, id)
+		return
+	case e == nil:
+		return
+	case !exists:
+		ids := make([]string, 0, len(t.ids)+1)
+		ids = append(append(ids, t.ids[:i]...), id)
+		t.ids = append(ids, t.ids[i:]...)
+	}
+	t.recs[id] = e
+	t.synced[id] = false
+	t.index(e, true)
+}
+
+func (t *table) index(e *Entry, add bool) {
+	for _, path := range t.def.Unique {
+		v, ok := resource.Get(e.Rec, path)
+		if !ok {
+			continue
+		}
+		if add {
+			t.uniq[path][key(v)] = e.ID
+		} else if t.uniq[path][key(v)] == e.ID {
+			delete(t.uniq[path], key(v))
+		}
+	}
+}
+
+func key(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,44 @@
+package store
+
+// OutOfSync returns the records of res not yet in sync with InfluxDB and
+// Grafana, sorted by id.
+func (s *Store) OutOfSync(res string) []*Entry {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tables[res]
+	var out []*Entry
+	for _, id := range t.ids {
+		if !t.synced[id] {
+			out = append(out, t.recs[id])
+		}
+	}
+	return out
+}
+
+// MarkSynced records that e is in sync, unless the record changed since e
+// was read (it then stays out of sync for the next run).
+func (s *Store) MarkSynced(res string, e *Entry) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tables[res]
+	if cur, ok := t.recs[e.ID]; !ok || cur != e {
+		return false
+	}
+	t.synced[e.ID] = true
+	return true
+}
+
+// Synced reports the sync state of one record.
+func (s *Store) Synced(res, id string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.tables[res].synced[id]
+}
+
+// SetCommitter sets where changes are recorded after they are durable.
+// Call it before serving.
+func (s *Store) SetCommitter(c Committer) {
+	s.wmu.Lock()
+	s.committer = c
+	s.wmu.Unlock()
+}
