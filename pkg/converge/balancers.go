@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/karana-project/karana/pkg/balancer"
+	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/lxd"
 	"github.com/karana-project/karana/pkg/provision"
 	"github.com/karana-project/karana/pkg/render"
@@ -21,7 +22,9 @@ import (
 const HAProxyUnit = "haproxy.service"
 
 // InnerApplier rolls files onto the inner balancers and says what it did.
-type InnerApplier func(ctx context.Context, e *Engine, files map[string][]byte) (string, error)
+// inv is the inventory the files were rendered from (tenant remove renders
+// one without the tenant).
+type InnerApplier func(ctx context.Context, e *Engine, inv *inventory.Inventory, files map[string][]byte) (string, error)
 
 // BalancerRole is what a balancer container must hold: files is
 // render.Output.Outer() or Inner().
@@ -80,14 +83,14 @@ func (e *Engine) Balancers(ctx context.Context, out *render.Output) error {
 		return err
 	}
 	return e.Step("balancer", "inner", "configuration of "+strings.Join(e.Inv.Balancers.Inner, ", "), func() (string, error) {
-		return e.applyInner(ctx, out.Inner())
+		return e.applyInner(ctx, e.Inv, out.Inner())
 	})
 }
 
-func (e *Engine) applyInner(ctx context.Context, files map[string][]byte) (string, error) {
+func (e *Engine) applyInner(ctx context.Context, inv *inventory.Inventory, files map[string][]byte) (string, error) {
 	if e.DryRun {
 		var did []string
-		for _, name := range e.Inv.Balancers.Inner {
+		for _, name := range inv.Balancers.Inner {
 			d, err := e.applyBalancer(ctx, name, files)
 			if err != nil {
 				return "", err
@@ -99,9 +102,9 @@ func (e *Engine) applyInner(ctx context.Context, files map[string][]byte) (strin
 		return strings.Join(did, "; "), nil
 	}
 	if e.ApplyInner != nil {
-		return e.ApplyInner(ctx, e, files)
+		return e.ApplyInner(ctx, e, inv, files)
 	}
-	return ReloadInnerInTurn(ctx, e, files)
+	return ReloadInnerInTurn(ctx, e, inv, files)
 }
 
 // applyBalancer pushes files that differ to balancer name and makes
@@ -124,9 +127,9 @@ func (e *Engine) applyBalancer(ctx context.Context, name string, files map[strin
 // ReloadInnerInTurn is the plain rolling update: one inner balancer at a
 // time gets the files and reloads, and must answer its health check before
 // the next one is touched, so one of them always routes.
-func ReloadInnerInTurn(ctx context.Context, e *Engine, files map[string][]byte) (string, error) {
+func ReloadInnerInTurn(ctx context.Context, e *Engine, inv *inventory.Inventory, files map[string][]byte) (string, error) {
 	var did []string
-	for _, name := range e.Inv.Balancers.Inner {
+	for _, name := range inv.Balancers.Inner {
 		d, err := e.applyBalancer(ctx, name, files)
 		if err != nil {
 			return "", fmt.Errorf("balancer %s: %w", name, err)
@@ -135,8 +138,8 @@ func ReloadInnerInTurn(ctx context.Context, e *Engine, files map[string][]byte) 
 			continue
 		}
 		did = append(did, name+": "+d)
-		addr := e.Inv.InnerAddr(name)
-		if err := provision.WaitHealthy(ctx, addr, InnerProbe(), 30*time.Second); err != nil {
+		addr := inv.InnerAddr(name)
+		if err := e.WaitHealthy(ctx, addr, InnerProbe(), 30*time.Second); err != nil {
 			return "", fmt.Errorf("balancer %s after reload: %w", name, err)
 		}
 	}
@@ -158,9 +161,9 @@ func (e *Engine) BalancerHealth(ctx context.Context, i int) error {
 }
 
 // InnerConfig rolls out to the inner balancers only: what a tenant change
-// needs (lb0's configuration does not name tenants).
-func (e *Engine) InnerConfig(ctx context.Context, out *render.Output) error {
-	return e.Step("balancer", "inner", "routes on "+strings.Join(e.Inv.Balancers.Inner, ", "), func() (string, error) {
-		return e.applyInner(ctx, out.Inner())
+// needs (lb0's configuration does not name tenants). out is rendered from inv.
+func (e *Engine) InnerConfig(ctx context.Context, inv *inventory.Inventory, out *render.Output) error {
+	return e.Step("balancer", "inner", "routes on "+strings.Join(inv.Balancers.Inner, ", "), func() (string, error) {
+		return e.applyInner(ctx, inv, out.Inner())
 	})
 }

@@ -7,15 +7,19 @@
 package converge
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/lxd"
+	"github.com/karana-project/karana/pkg/provision"
 	"github.com/karana-project/karana/pkg/secrets"
 )
 
@@ -39,12 +43,17 @@ type Engine struct {
 	// ApplyInner rolls a new configuration onto the inner balancers; nil
 	// means push and reload each one in turn (ReloadInnerInTurn).
 	ApplyInner InnerApplier
+	// WaitHealthy and Bootstrap reach the services over the network;
+	// unit tests replace them.
+	WaitHealthy func(ctx context.Context, addr netip.Addr, p provision.Probe, timeout time.Duration) error
+	Bootstrap   func(ctx context.Context, baseURL string, admin secrets.Credential) error
 }
 
 // NewEngine returns an engine with an empty report and secrets beside the
 // inventory.
 func NewEngine(c lxd.Client, inv *inventory.Inventory, p Reporter) *Engine {
-	return &Engine{LXD: c, Inv: inv, Progress: p, Report: &Report{}, Secrets: secrets.Store{Dir: inv.SecretsDir()}}
+	return &Engine{LXD: c, Inv: inv, Progress: p, Report: &Report{}, Secrets: secrets.Store{Dir: inv.SecretsDir()},
+		WaitHealthy: provision.WaitHealthy, Bootstrap: provision.BootstrapInflux}
 }
 
 // StepError names the step and the object (container, network...) that failed.

@@ -109,13 +109,13 @@ func (e *Engine) tenantRole(ctx context.Context, t inventory.Tenant, r inventory
 	}
 	e.Report.Note(t.Name, name, did)
 	addr := e.Inv.TenantAddr(t, r)
-	if err := provision.WaitHealthy(ctx, addr, role.Probe, ServiceTimeout); err != nil {
+	if err := e.WaitHealthy(ctx, addr, role.Probe, ServiceTimeout); err != nil {
 		e.Report.Health(t.Name, name, "unhealthy")
 		return fail("health", err)
 	}
 	if r == inventory.RoleInfluxDB {
 		url := fmt.Sprintf("http://%s:%d", addr, role.Probe.Port)
-		if err := provision.BootstrapInflux(ctx, url, sec.InfluxDB); err != nil {
+		if err := e.Bootstrap(ctx, url, sec.InfluxDB); err != nil {
 			return fail("admin user", err)
 		}
 	}

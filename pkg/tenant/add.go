@@ -115,7 +115,7 @@ func Route(ctx context.Context, e *converge.Engine, d Deps, inv *inventory.Inven
 	if err != nil {
 		return err
 	}
-	return e.InnerConfig(ctx, out)
+	return e.InnerConfig(ctx, inv, out)
 }
 
 // CheckThroughOuter asks lb0 for the tenant's API /healthz and InfluxDB

@@ -105,6 +105,7 @@ func upRun(ctx context.Context, opts *Options) error {
 	}
 	e := converge.NewEngine(opts.LXD, inv, cmdutil.NewProgress(opts.IO))
 	e.DryRun = opts.DryRun
+	e.ApplyInner = converge.RollingReload
 	runErr := upkg.Run(ctx, e, opts.Deps)
 	if opts.Output == "json" {
 		res := struct {

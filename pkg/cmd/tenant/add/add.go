@@ -96,6 +96,7 @@ func addRun(ctx context.Context, opts *Options) error {
 		return cmdutil.WithCode(cmdutil.ExitUnavailable, err)
 	}
 	e := converge.NewEngine(c, inv, p)
+	e.ApplyInner = converge.RollingReload
 	if added {
 		e.Report.Note(t.Name, "inventory", "recorded")
 	}

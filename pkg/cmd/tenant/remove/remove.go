@@ -87,6 +87,7 @@ func removeRun(ctx context.Context, opts *Options) error {
 		}
 	}
 	e := converge.NewEngine(c, inv, cmdutil.NewProgress(opts.IO))
+	e.ApplyInner = converge.RollingReload
 	runErr := tenant.Remove(ctx, e, opts.Deps, opts.Name, opts.Purge)
 	if opts.Output == "json" {
 		out := struct {

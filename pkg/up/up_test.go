@@ -1,0 +1,181 @@
+package up
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/karana-project/karana/pkg/converge"
+	"github.com/karana-project/karana/pkg/host"
+	"github.com/karana-project/karana/pkg/inventory"
+	"github.com/karana-project/karana/pkg/lxd"
+	"github.com/karana-project/karana/pkg/lxd/lxdfake"
+	"github.com/karana-project/karana/pkg/provision"
+	"github.com/karana-project/karana/pkg/secrets"
+)
+
+type quiet struct{}
+
+func (quiet) Start(string, ...any) {}
+func (quiet) End(string)           {}
+func (quiet) Fail(string)          {}
+
+const invYAML = `lxd: {project: karana-unit, network: {name: unitbr0, ipv4: 10.0.99.1/24}}
+balancers: {outer: {publish: true}}
+limits: {cpu: "1", memory: 512MiB}
+tenants:
+  - {name: alpha, domain: alpha.example.org, id: AAAAAAAAAAAAA, limits: {memory: 1GiB}}
+`
+
+func setup(t *testing.T) (*inventory.Inventory, *lxdfake.Fake) {
+	t.Helper()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "inv.yaml")
+	os.WriteFile(p, []byte(invYAML), 0o644)
+	inv, err := inventory.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := lxdfake.New()
+	for _, a := range []string{"karana/balancer", "karana/influxdb", "karana/grafana", "karana/api"} {
+		f.Images[a] = lxd.Image{Alias: a, Fingerprint: "fp-" + a}
+	}
+	f.ExecFn = func(name string, cmd []string, _ io.Reader, stdout, _ io.Writer) (int, error) {
+		if slices.Contains(cmd, "is-system-running") {
+			io.WriteString(stdout, "running\n")
+		}
+		return 0, nil
+	}
+	return inv, f
+}
+
+func engine(inv *inventory.Inventory, f *lxdfake.Fake) *converge.Engine {
+	e := converge.NewEngine(f, inv, quiet{})
+	e.Binary = []byte("karana binary")
+	e.WaitHealthy = func(context.Context, netip.Addr, provision.Probe, time.Duration) error { return nil }
+	e.Bootstrap = func(context.Context, string, secrets.Credential) error { return nil }
+	return e
+}
+
+var deps = Deps{
+	EnsureLXD: func(context.Context, host.Progress) (bool, error) { return false, nil },
+	PlanLXD:   func(context.Context) ([]string, error) { return nil, nil },
+}
+
+func TestUpConvergesThenChangesNothing(t *testing.T) {
+	inv, f := setup(t)
+	e := engine(inv, f)
+	if err := Run(context.Background(), e, deps); err != nil {
+		t.Fatal(err)
+	}
+	if !e.Report.Changed() {
+		t.Error("first run reports no change")
+	}
+	want := map[string]string{"lb0": "10.0.99.2", "lb1": "10.0.99.3", "lb2": "10.0.99.4",
+		"alpha-influx": "10.0.99.10", "alpha-grafana": "10.0.99.11", "alpha-api": "10.0.99.12"}
+	for name, addr := range want {
+		spec, ok := f.Specs[name]
+		if !ok {
+			t.Errorf("%s not created", name)
+			continue
+		}
+		if spec.IPv4 != addr || spec.Network != "unitbr0" || f.Instances[name].Status != "Running" {
+			t.Errorf("%s: %+v status %s", name, spec, f.Instances[name].Status)
+		}
+	}
+	lb0 := f.Specs["lb0"]
+	if lb0.Devices["karana-admin"]["listen"] != "unix:/run/karana/karana-unit-lb0.sock" || lb0.Devices["karana-https"]["listen"] != "tcp:0.0.0.0:443" {
+		t.Errorf("lb0 devices %v", lb0.Devices)
+	}
+	if _, ok := f.Specs["lb1"].Devices["karana-https"]; ok {
+		t.Error("publish devices on an inner balancer")
+	}
+	api := f.Specs["alpha-api"].Config
+	if api["user.karana.tenant"] != "alpha" || api["user.karana.role"] != "api" || api["limits.memory"] != "1GiB" || api["limits.cpu"] != "1" {
+		t.Errorf("alpha-api config %v", api)
+	}
+	if !strings.Contains(string(f.Files["alpha-influx"][provision.InfluxConfPath]), "auth-enabled = true") {
+		t.Error("influxdb.conf not pushed")
+	}
+	if len(f.Files["lb1"]["/etc/haproxy/haproxy.cfg"]) == 0 || len(f.Files["lb0"]["/etc/haproxy/haproxy.cfg"]) == 0 {
+		t.Error("haproxy.cfg not pushed")
+	}
+	st, err := os.Stat(filepath.Join(inv.SecretsDir(), "alpha.yaml"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("secrets file: %v", err)
+	}
+
+	f.Reset()
+	e2 := engine(inv, f)
+	if err := Run(context.Background(), e2, deps); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range e2.Report.Rows() {
+		if r.Changed() {
+			t.Errorf("second run changed %s: %s", r.Object, r.Result())
+		}
+	}
+	for _, m := range []string{"CreateInstance", "StartInstance", "PushFile"} {
+		if c := f.CallsTo(m); len(c) > 0 {
+			t.Errorf("second run called %v", c)
+		}
+	}
+}
+
+func TestUpDryRunTouchesNothing(t *testing.T) {
+	inv, f := setup(t)
+	e := engine(inv, f)
+	e.DryRun = true
+	if err := Run(context.Background(), e, deps); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range f.Calls {
+		m := strings.Fields(c)[0]
+		if !strings.HasPrefix(m, "Get") && !strings.HasPrefix(m, "List") && m != "ImageFingerprint" && m != "PullFile" {
+			t.Errorf("dry run called %s", c)
+		}
+	}
+	if !e.Report.Changed() {
+		t.Error("dry run on an empty host plans nothing")
+	}
+	if _, err := os.Stat(inv.SecretsDir()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("dry run wrote secrets: %v", err)
+	}
+}
+
+func TestUpFailureNamesStepAndContainer(t *testing.T) {
+	inv, f := setup(t)
+	f.Fail["PushFile alpha-grafana"] = errors.New("disk full")
+	err := Run(context.Background(), engine(inv, f), deps)
+	if err == nil || !strings.Contains(err.Error(), "alpha-grafana") || !strings.Contains(err.Error(), "configuration") || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("error %v", err)
+	}
+	// Resumed: the next run finishes and creates nothing twice.
+	delete(f.Fail, "PushFile alpha-grafana")
+	f.Reset()
+	if err := Run(context.Background(), engine(inv, f), deps); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.CallsTo("CreateInstance"); len(c) > 0 {
+		t.Errorf("resume created again: %v", c)
+	}
+	if len(f.Files["alpha-grafana"][provision.GrafanaIniPath]) == 0 {
+		t.Error("grafana.ini not pushed on resume")
+	}
+}
+
+func TestUpMissingImageWithoutBuilder(t *testing.T) {
+	inv, f := setup(t)
+	delete(f.Images, "karana/api")
+	err := Run(context.Background(), engine(inv, f), deps)
+	if err == nil || !strings.Contains(err.Error(), "karana image build") {
+		t.Fatalf("error %v", err)
+	}
+}
