@@ -1,0 +1,96 @@
+package inventory_test
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/karana-project/karana/pkg/inventory"
+	"github.com/karana-project/karana/pkg/render"
+)
+
+// fuzzSeeds are inventories that exercise the validator's edges, beside
+// the shipped default.
+var fuzzSeeds = []string{
+	"tenants:\n  - name: a\n    domain: \"a.example.org\\n  server evil 1.2.3.4:80\"\n",
+	"tenants:\n  - {name: a, domain: a.org}\n  - {name: a, domain: a.org}\n",
+	"tenants:\n  - {name: 9Bad_Name, domain: a.org}\n",
+	"tenants:\n  - {name: a, domain: a.org, slot: 1}\n  - {name: b, domain: b.org, slot: 1}\n",
+	"tenants:\n  - {name: a, domain: \"a.org#x\"}\n  - {name: b, domain: \"b .org\"}\n",
+	"lxd:\n  network:\n    ipv4: 10.0.0.1/27\n",
+	"balancers:\n  inner: [lb1, \"lb2 \"]\n  hard_stop_after: 1h30m\n",
+	"services:\n  grafana: {host: \"g\\tx\", port: 3000}\n",
+	"tenants: [\n",
+	"",
+}
+
+// FuzzParse checks that Parse never panics and that an inventory it
+// accepts is one karana can use: it survives a round trip through YAML,
+// and every value lands in the HAProxy configuration without being
+// refused as unsafe.
+func FuzzParse(f *testing.F) {
+	if b, err := os.ReadFile("../../inventories/local.yaml"); err == nil {
+		f.Add(b)
+	}
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		inv, err := inventory.Parse("fuzz.yaml", data)
+		if err != nil {
+			var ve *inventory.ValidationError
+			if !errors.As(err, &ve) || len(ve.Problems) == 0 {
+				t.Fatalf("Parse error is not a ValidationError with problems: %v", err)
+			}
+			return
+		}
+		checkSafe(t, inv)
+
+		again, err := yaml.Marshal(inv)
+		if err != nil {
+			t.Fatalf("marshalling an accepted inventory: %v", err)
+		}
+		inv2, err := inventory.Parse("fuzz.yaml", again)
+		if err != nil {
+			t.Fatalf("an accepted inventory does not re-validate: %v\n%s", err, again)
+		}
+		if len(inv2.Tenants) != len(inv.Tenants) {
+			t.Fatalf("round trip changed the tenants: %d, then %d", len(inv.Tenants), len(inv2.Tenants))
+		}
+	})
+}
+
+func checkSafe(t *testing.T, inv *inventory.Inventory) {
+	t.Helper()
+	for _, tn := range inv.Tenants {
+		if err := inventory.ValidTenantName(tn.Name); err != nil {
+			t.Fatalf("accepted tenant name %q: %v", tn.Name, err)
+		}
+		if err := inventory.ValidDomain(tn.Domain); err != nil {
+			t.Fatalf("accepted domain %q: %v", tn.Domain, err)
+		}
+		if tn.Slot == nil {
+			t.Fatalf("tenant %q has no slot after Parse", tn.Name)
+		}
+	}
+	// Render without touching the file system: no certificates are read
+	// from wherever the fuzzed inventory points.
+	inv.TLS.CertDir = "/nonexistent/karana-fuzz"
+	for i := range inv.Tenants {
+		inv.Tenants[i].Cert = ""
+	}
+	out, err := render.Render(inv, render.Options{})
+	if err != nil {
+		t.Fatalf("accepted inventory does not render: %v", err)
+	}
+	hosts := string(out.Files[render.MapFile])
+	for _, tn := range inv.Tenants {
+		want := inv.Services.Grafana.Host + "." + tn.Domain + " " + tn.ContainerName(inventory.RoleGrafana) + "\n"
+		if !strings.Contains(hosts, want) {
+			t.Fatalf("host map lacks %q", want)
+		}
+	}
+}
