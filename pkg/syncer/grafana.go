@@ -55,9 +55,6 @@ func (r *run) ensureOrg(ctx context.Context, name string) (int64, error) {
 // password. It never touches a Grafana server admin.
 func (r *run) ensureLogin(ctx context.Context, u User, orgID int64) (int64, error) {
 	g := r.s.grafana
-	if strings.EqualFold(u.Login, r.s.cfg.GrafanaUser) {
-		return 0, fmt.Errorf("grafana login %q is the grafana admin's; refusing to manage it", u.Login)
-	}
 	existing, err := r.lookupLogin(ctx, u)
 	if errors.Is(err, grafana.ErrNotFound) {
 		r.changed = true

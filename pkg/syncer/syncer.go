@@ -127,6 +127,9 @@ func (r *run) user(ctx context.Context, u User, karanas []Karana) error {
 	if err := validateUser(u); err != nil {
 		return err
 	}
+	if strings.EqualFold(u.Login, r.s.cfg.GrafanaUser) {
+		return fmt.Errorf("syncing user %s: grafana login %q is the grafana admin's; refusing to manage it", u.UUID, u.Login)
+	}
 	for i := range karanas {
 		if karanas[i].Owner == "" {
 			karanas[i].Owner = u.UUID

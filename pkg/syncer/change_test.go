@@ -1,0 +1,198 @@
+package syncer_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/karana-project/karana/pkg/grafana"
+	"github.com/karana-project/karana/pkg/influx"
+	"github.com/karana-project/karana/pkg/syncer"
+)
+
+func TestPasswordAndProfileChangesAreApplied(t *testing.T) {
+	e := newEnv(t)
+	syncAll(t, e)
+	ctx := context.Background()
+	u := ann
+	u.InfluxPassword, u.Email, u.Name = "a-New-passw0rd", "ann@new.example", "Ann B."
+	k := k1
+	k.InfluxPassword = "k1-new-password"
+	changed, err := e.s.SyncUser(ctx, u, []syncer.Karana{k, k2})
+	if err != nil || !changed {
+		t.Fatalf("sync with new passwords: changed=%v err=%v", changed, err)
+	}
+	for _, c := range []struct{ user, old, new string }{
+		{syncer.UserInfluxUser(u.UUID), ann.InfluxPassword, u.InfluxPassword},
+		{syncer.KaranaInfluxUser(k.UUID), k1.InfluxPassword, k.InfluxPassword},
+	} {
+		if ok, err := e.admin.Authenticate(ctx, c.user, c.new); !ok || err != nil {
+			t.Errorf("influx user %s refuses its new password: %v", c.user, err)
+		}
+		if ok, _ := e.admin.Authenticate(ctx, c.user, c.old); ok {
+			t.Errorf("influx user %s still accepts its old password", c.user)
+		}
+	}
+	g, _ := grafana.New(e.gURL, u.Login, u.InfluxPassword, nil)
+	me, err := g.CurrentUser(ctx)
+	if err != nil || me.Email != u.Email || me.Name != u.Name {
+		t.Fatalf("grafana user after the change = %+v, %v", me, err)
+	}
+	if _, err := g.As(u.Login, ann.InfluxPassword).CurrentUser(ctx); !errors.Is(err, grafana.ErrUnauthorized) {
+		t.Errorf("grafana still accepts the old password: %v", err)
+	}
+	for _, ds := range e.grafana.Snapshot().DataSources {
+		if ds.User == syncer.UserInfluxUser(u.UUID) && ds.SecureJSONData["password"] != u.InfluxPassword {
+			t.Errorf("data source still holds the old password")
+		}
+	}
+	if changed, err := e.s.SyncUser(ctx, u, []syncer.Karana{k, k2}); err != nil || changed {
+		t.Errorf("repeat: changed=%v err=%v", changed, err)
+	}
+}
+
+func TestKaranaMovedToAnotherOwner(t *testing.T) {
+	e := newEnv(t)
+	syncAll(t, e)
+	ctx := context.Background()
+	moved := k1
+	moved.Owner = bob.UUID
+	if changed, err := e.s.SyncKarana(ctx, moved); err != nil || !changed {
+		t.Fatalf("moving the karana: changed=%v err=%v", changed, err)
+	}
+	kc := e.as(syncer.KaranaInfluxUser(k1.UUID), k1.InfluxPassword)
+	if err := kc.Write(ctx, syncer.DatabaseName(bob.UUID), "temp c=1"); err != nil {
+		t.Errorf("moved karana writing into its new owner's db: %v", err)
+	}
+	if err := kc.Write(ctx, syncer.DatabaseName(ann.UUID), "temp c=1"); !influx.IsStatus(err, http.StatusForbidden) {
+		t.Errorf("moved karana writing into its old owner's db: got %v, want 403", err)
+	}
+}
+
+func TestDriftIsRepaired(t *testing.T) {
+	e := newEnv(t)
+	syncAll(t, e)
+	ctx := context.Background()
+	kuser := syncer.KaranaInfluxUser(k2.UUID)
+	for _, st := range []influx.Statement{
+		influx.Grant(influx.All, syncer.DatabaseName(bob.UUID), kuser), // a grant too many
+		influx.Grant(influx.Read, syncer.DatabaseName(ann.UUID), kuser), // the wrong privilege
+		influx.Grant(influx.All, syncer.DatabaseName(ann.UUID), syncer.UserInfluxUser(ann.UUID)),
+	} {
+		if err := e.admin.Exec(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin, _ := grafana.New(e.gURL, "admin", "grafana-admin-pw", nil)
+	gu, err := admin.LookupUser(ctx, ann.Login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.AddOrgUser(ctx, 1, ann.Login, "Viewer"); err != nil { // back in org 1
+		t.Fatal(err)
+	}
+	org, _ := admin.OrgByName(ctx, syncer.OrgName(tenant, ann.UUID))
+	if err := admin.SetOrgUserRole(ctx, org.ID, gu.ID, "Viewer"); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := admin.DataSourceByName(ctx, org.ID, syncer.DataSourceName)
+	ds.URL = "http://elsewhere:8086"
+	if err := admin.UpdateDataSource(ctx, org.ID, ds.UID, ds); err != nil {
+		t.Fatal(err)
+	}
+
+	if changed, err := e.s.SyncUser(ctx, ann, []syncer.Karana{k1, k2}); err != nil || !changed {
+		t.Fatalf("sync over drift: changed=%v err=%v", changed, err)
+	}
+	grants, _ := e.admin.Grants(ctx, kuser)
+	if len(grants) != 1 || grants[syncer.DatabaseName(ann.UUID)] != influx.Write {
+		t.Errorf("karana grants after repair = %v, want only WRITE on ann's db", grants)
+	}
+	grants, _ = e.admin.Grants(ctx, syncer.UserInfluxUser(ann.UUID))
+	if len(grants) != 1 || grants[syncer.DatabaseName(ann.UUID)] != influx.Read {
+		t.Errorf("ann's grants after repair = %v, want only READ on her db", grants)
+	}
+	orgs, _ := admin.UserOrgs(ctx, gu.ID)
+	if len(orgs) != 1 || orgs[0].OrgID != org.ID || orgs[0].Role != syncer.GrafanaRole {
+		t.Errorf("ann's orgs after repair = %+v", orgs)
+	}
+	if ds, _ := admin.DataSourceByName(ctx, org.ID, syncer.DataSourceName); ds.URL != e.influx.URL {
+		t.Errorf("data source url after repair = %s", ds.URL)
+	}
+}
+
+func TestHostileInputStaysData(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	u := syncer.User{UUID: "0f0e0d0c-0b0a-4908-8706-050403020100", Name: `Robert"); DROP`,
+		Email: "r@x.org", Login: `bobby'tables"`, InfluxPassword: `p'w" WITH ALL PRIVILEGES; --\` + "\n"}
+	k := syncer.Karana{UUID: "0a0e0d0c-0b0a-4908-8706-050403020100", Name: `k"; DROP DATABASE "x`, Owner: u.UUID,
+		InfluxPassword: `'; DROP USER "root"; '` + `\'`}
+	if _, err := e.s.SyncUser(ctx, u, []syncer.Karana{k}); err != nil {
+		t.Fatal(err)
+	}
+	users, _ := e.admin.Users(ctx)
+	for _, x := range users {
+		if x.Admin && x.Name != e.influx.AdminUser {
+			t.Errorf("influx user %s became admin", x.Name)
+		}
+	}
+	if len(users) != 3 {
+		t.Errorf("influx users = %v, want root, the user and the karana", users)
+	}
+	if ok, err := e.admin.Authenticate(ctx, syncer.KaranaInfluxUser(k.UUID), k.InfluxPassword); !ok {
+		t.Errorf("karana cannot log in with its exact password: %v", err)
+	}
+	if ok, err := e.admin.Authenticate(ctx, syncer.UserInfluxUser(u.UUID), u.InfluxPassword); !ok {
+		t.Errorf("user cannot log in with its exact password: %v", err)
+	}
+	if changed, err := e.s.SyncUser(ctx, u, []syncer.Karana{k}); err != nil || changed {
+		t.Errorf("repeat: changed=%v err=%v", changed, err)
+	}
+}
+
+func TestBadInputIsRefusedBeforeAnyRequest(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		run  func() (bool, error)
+		want string
+	}{
+		{"bad user uuid", func() (bool, error) {
+			u := ann
+			u.UUID = "not-a-uuid"
+			return e.s.SyncUser(ctx, u, nil)
+		}, `uuid "not-a-uuid" is not a UUID`},
+		{"short password", func() (bool, error) {
+			u := ann
+			u.InfluxPassword = "short"
+			return e.s.SyncUser(ctx, u, nil)
+		}, "shorter than 8"},
+		{"someone else's karana", func() (bool, error) { return e.s.SyncUser(ctx, ann, []syncer.Karana{k3}) }, "belongs to " + bob.UUID},
+		{"grafana admin login", func() (bool, error) {
+			u := ann
+			u.Login = "Admin"
+			return e.s.SyncUser(ctx, u, nil)
+		}, "refusing"},
+		{"karana without owner", func() (bool, error) {
+			k := k1
+			k.Owner = ""
+			return e.s.SyncKarana(ctx, k)
+		}, `owner "" is not a UUID`},
+	}
+	for _, tt := range tests {
+		_, err := tt.run()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: got %v, want an error containing %q", tt.name, err, tt.want)
+		}
+	}
+	if muts := e.rec.take(); len(muts) != 0 {
+		t.Errorf("refused input still made mutating requests: %q", muts)
+	}
+	if _, err := syncer.New(syncer.Config{InfluxURL: "http://x"}); err == nil || !strings.Contains(err.Error(), "GrafanaURL") {
+		t.Errorf("New with missing fields: %v", err)
+	}
+}
