@@ -77,7 +77,7 @@ func TestDriftIsRepaired(t *testing.T) {
 	ctx := context.Background()
 	kuser := syncer.KaranaInfluxUser(k2.UUID)
 	for _, st := range []influx.Statement{
-		influx.Grant(influx.All, syncer.DatabaseName(bob.UUID), kuser), // a grant too many
+		influx.Grant(influx.All, syncer.DatabaseName(bob.UUID), kuser),  // a grant too many
 		influx.Grant(influx.Read, syncer.DatabaseName(ann.UUID), kuser), // the wrong privilege
 		influx.Grant(influx.All, syncer.DatabaseName(ann.UUID), syncer.UserInfluxUser(ann.UUID)),
 	} {
