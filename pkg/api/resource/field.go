@@ -113,7 +113,10 @@ func (f *Field) checkValue(v any, stored bool) *apierr.Error {
 		if !ok {
 			return apierr.Field(f.Name, "must be an object")
 		}
-		return checkObject(f.Fields, m, stored)
+		if err := checkObject(f.Fields, m, stored); err != nil {
+			return err.Prefix(f.Name)
+		}
+		return nil
 	case TypeList:
 		l, ok := v.([]any)
 		if !ok {
