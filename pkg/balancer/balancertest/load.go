@@ -5,6 +5,7 @@ package balancertest
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -26,6 +27,7 @@ type Load struct {
 	Rate      int    // requests per second per worker, 0 for as fast as possible
 	MaxTotal  int64  // stop after this many requests (bound)
 	MaxTime   time.Duration
+	Insecure  bool // accept any TLS certificate (self-signed test ones)
 
 	mu      sync.Mutex
 	samples []Sample
@@ -51,10 +53,19 @@ func (l *Load) Start(ctx context.Context) {
 	}
 	ctx, l.cancel = context.WithTimeout(ctx, l.MaxTime)
 	for i := 0; i < l.KeepAlive+l.NewConns; i++ {
-		tr := &http.Transport{MaxIdleConnsPerHost: 1, DisableKeepAlives: i >= l.KeepAlive}
+		tr := &http.Transport{MaxIdleConnsPerHost: 1, DisableKeepAlives: i >= l.KeepAlive,
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: l.Insecure, ServerName: l.serverName()}} //nolint:gosec // test certificates
 		l.wg.Add(1)
 		go l.worker(ctx, &http.Client{Transport: tr, Timeout: 30 * time.Second})
 	}
+}
+
+func (l *Load) serverName() string {
+	h := l.Host
+	if i := strings.LastIndexByte(h, ':'); i > 0 {
+		h = h[:i]
+	}
+	return h
 }
 
 // Stop ends the load and returns every sample, in start order.

@@ -1,0 +1,136 @@
+package reload
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/karana-project/karana/pkg/balancer"
+	"github.com/karana-project/karana/pkg/balancer/balancertest"
+)
+
+// TestRollingReloadDropsNothing is the proof: load through lb0 on
+// keep-alive and new connections, HTTP and HTTPS, during ten reloads.
+func TestRollingReloadDropsNothing(t *testing.T) {
+	s := setup(t)
+	if rep := s.status(t); !rep.Healthy() {
+		t.Fatalf("after up, balancer status is not healthy: %+v", rep)
+	}
+	ctx := context.Background()
+	// The inner balancers answer /karana-health on :80 themselves and 404
+	// an unknown host on :443: both are stable whatever tenants come and go.
+	httpLoad := &balancertest.Load{URL: "http://" + s.lb0 + "/karana-health", Host: "load.e2e.test",
+		KeepAlive: 3, NewConns: 2, Rate: 100, MaxTotal: 400_000, MaxTime: 15 * time.Minute}
+	httpsLoad := &balancertest.Load{URL: "https://" + s.lb0 + "/", Host: "unknown.e2e.test", Insecure: true,
+		KeepAlive: 2, NewConns: 1, Rate: 50, MaxTotal: 200_000, MaxTime: 15 * time.Minute}
+	httpLoad.Start(ctx)
+	httpsLoad.Start(ctx)
+	stopped := false
+	stop := func() ([]balancertest.Sample, []balancertest.Sample) {
+		stopped = true
+		return httpLoad.Stop(), httpsLoad.Stop()
+	}
+	defer func() {
+		if !stopped {
+			stop()
+		}
+	}()
+	time.Sleep(5 * time.Second) // steady state
+
+	var windows []balancertest.Window
+	tenants := []int{}
+	for c := 1; c <= cycles; c++ {
+		if c <= cycles/2 {
+			tenants = append(tenants, c)
+		} else {
+			tenants = tenants[1:]
+		}
+		s.writeInventory(tenants, "")
+		w := balancertest.Window{From: time.Now()}
+		out, stderr := s.karana(t, 0, "balancer", "reload", "--drain-timeout", "3s", "-o", "json")
+		w.To = time.Now()
+		windows = append(windows, w)
+		var rep balancer.ReloadReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("cycle %d: %v\n%s", c, err, out)
+		}
+		for _, b := range rep.Balancers {
+			if b.Action != balancer.ActionReloaded {
+				t.Fatalf("cycle %d (tenants %v): %s %s\n%s", c, tenants, b.Name, b.Action, stderr)
+			}
+		}
+		t.Logf("cycle %2d: tenants %v, reloaded in %s", c, tenants, w.To.Sub(w.From).Round(100*time.Millisecond))
+	}
+	checkBrokenRefused(t, s, tenants)
+	time.Sleep(3 * time.Second)
+	httpSamples, httpsSamples := stop()
+
+	report(t, "http  (:80, 200 from the inner balancer)", httpSamples, 200, windows)
+	report(t, "https (:443, TLS at the inner balancer, 404 unknown host)", httpsSamples, 404, windows)
+
+	rep := s.status(t)
+	for _, in := range rep.Inner {
+		if in.Admin != "ready" || in.Health != "up" || in.ConfigMatches == nil || !*in.ConfigMatches {
+			t.Errorf("after the cycles, %s: %s/%s, config matches %v", in.Name, in.Admin, in.Health, in.ConfigMatches)
+		}
+	}
+	time.Sleep(hardStop + 2*time.Second)
+	for _, n := range []string{"lb1", "lb2"} {
+		if pids := s.haproxyPids(t, n); len(pids) != 2 {
+			t.Errorf("%s: haproxy processes %v after hard-stop-after, want the master and one worker", n, pids)
+		}
+	}
+}
+
+// checkBrokenRefused: a tenant certificate whose key does not match
+// passes rendering but not haproxy -c in the containers; the reload exits
+// 3 naming the balancer, before anything is drained or reloaded.
+func checkBrokenRefused(t *testing.T, s *suite, tenants []int) {
+	t.Helper()
+	before := s.status(t)
+	s.writeInventory(tenants, writeMismatchedCert(t, s.dir))
+	_, stderr := s.karana(t, 3, "balancer", "reload", "--drain-timeout", "3s")
+	if !strings.Contains(stderr, "lb1") || !strings.Contains(stderr, "haproxy") {
+		t.Errorf("refusal does not name lb1 and quote haproxy:\n%s", stderr)
+	}
+	if strings.Contains(stderr, "draining") {
+		t.Errorf("a balancer was drained for a broken configuration:\n%s", stderr)
+	}
+	t.Logf("broken configuration refused:\n%s", lastLines(stderr, 8))
+	s.writeInventory(tenants, "")
+	after := s.status(t)
+	for i, in := range after.Inner {
+		if in.Admin != "ready" || in.ConfigMatches == nil || !*in.ConfigMatches {
+			t.Errorf("after the refusal, %s: %s, config matches %v", in.Name, in.Admin, in.ConfigMatches)
+		}
+		if in.Worker == nil || before.Inner[i].Worker == nil || in.Worker.Pid != before.Inner[i].Worker.Pid {
+			t.Errorf("after the refusal, %s's worker changed: %+v -> %+v", in.Name, before.Inner[i].Worker, in.Worker)
+		}
+	}
+}
+
+func report(t *testing.T, name string, samples []balancertest.Sample, want int, windows []balancertest.Window) {
+	during, steady := balancertest.Split(samples, want, windows)
+	msg := fmt.Sprintf("%s\n    steady state:   %s\n    during reloads: %s", name, steady, during)
+	t.Log(msg)
+	fmt.Println("RESULT " + msg)
+	for _, st := range []balancertest.Stats{steady, during} {
+		if st.Failed+st.Unexpected != 0 {
+			t.Errorf("%s: requests lost: %s; first errors %q", name, st, st.Errors)
+		}
+	}
+	if during.Sent < 500 {
+		t.Errorf("%s: only %d requests during reloads: too little load to prove anything", name, during.Sent)
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
