@@ -10,7 +10,6 @@ import (
 // tmpl holds every embedded template; a template that does not parse is a
 // build defect, caught by any test.
 var tmpl = template.Must(template.New("karana").
-	Funcs(template.FuncMap{"tok": tok}).
 	Option("missingkey=error").
 	ParseFS(templates.FS, "*.tmpl"))
 

@@ -8,37 +8,43 @@ import (
 	"github.com/karana-project/karana/pkg/inventory"
 )
 
-// View-models: the only things the templates see.
+// View-models: the only things the templates see. They hold ints and
+// words, never plain strings: a word is made only by the checker (or from
+// words), so no unchecked value can reach a template. TestViewModelsHold
+// OnlyWords keeps it that way.
+
+// word is a string checked to be a single HAProxy word (see unsafeWord).
+type word string
 
 type outerView struct {
-	HardStopAfter, Socket, HealthURI string
+	HardStopAfter, Socket, HealthURI word
 	HealthPort, HTTPPort, HTTPSPort  int
-	HTTPBackend, HTTPSBackend        string
+	HTTPBackend, HTTPSBackend        word
 	Backends                         []outerBackend
 }
 
 type outerBackend struct {
-	Name, Balance string
+	Name, Balance word
 	Servers       []server
 }
 
 type server struct {
-	Name, Addr string
+	Name, Addr word
 	Port       int
 }
 
 type innerView struct {
-	HardStopAfter, Socket, HealthURI string
+	HardStopAfter, Socket, HealthURI word
 	HealthPort                       int
-	CrtList, HostMap, UnknownBackend string
+	CrtList, HostMap, UnknownBackend word
 	Backends                         []server // backend and its one server share the container's name
 }
 
-type mapEntry struct{ Host, Backend string }
+type mapEntry struct{ Host, Backend word }
 
 type crtEntry struct {
-	File string
-	SNI  []string
+	File word
+	SNI  []word
 }
 
 // tenantCert is where one certificate comes from and goes to.
@@ -68,9 +74,11 @@ func buildModel(inv *inventory.Inventory) (*model, error) {
 	c := &checker{}
 	m := &model{}
 	m.outer = outerView{
-		HardStopAfter: hsa, Socket: SocketPath, HealthURI: HealthURI, HealthPort: HealthPort,
-		HTTPPort: port(c, "balancers.outer.http_port", inv.Balancers.Outer.HTTPPort), HTTPSPort: port(c, "balancers.outer.https_port", inv.Balancers.Outer.HTTPSPort),
-		HTTPBackend: OuterHTTPBackend, HTTPSBackend: OuterHTTPSBackend,
+		HardStopAfter: c.word("balancers.hard_stop_after", hsa), Socket: c.word("socket", SocketPath),
+		HealthURI: c.word("health URI", HealthURI), HealthPort: HealthPort,
+		HTTPPort:    port(c, "balancers.outer.http_port", inv.Balancers.Outer.HTTPPort),
+		HTTPSPort:   port(c, "balancers.outer.https_port", inv.Balancers.Outer.HTTPSPort),
+		HTTPBackend: c.word("backend", OuterHTTPBackend), HTTPSBackend: c.word("backend", OuterHTTPSBackend),
 	}
 	inner := append([]string(nil), inv.Balancers.Inner...)
 	sort.Strings(inner)
@@ -78,20 +86,19 @@ func buildModel(inv *inventory.Inventory) (*model, error) {
 		name, balance string
 		port          int
 	}{{OuterHTTPBackend, "roundrobin", 80}, {OuterHTTPSBackend, "leastconn", 443}} {
-		be := outerBackend{Name: b.name, Balance: b.balance}
+		be := outerBackend{Name: c.word("backend", b.name), Balance: c.word("balance", b.balance)}
 		for _, n := range inner {
-			c.name("balancers.inner", n)
 			addr := inv.InnerAddr(n)
 			if !addr.IsValid() {
 				return nil, fmt.Errorf("balancers.inner: no address for balancer %q", n)
 			}
-			be.Servers = append(be.Servers, server{Name: n, Addr: addr.String(), Port: b.port})
+			be.Servers = append(be.Servers, server{Name: c.name("balancers.inner", n), Addr: word(addr.String()), Port: b.port})
 		}
 		m.outer.Backends = append(m.outer.Backends, be)
 	}
 	m.inner = innerView{
-		HardStopAfter: hsa, Socket: SocketPath, HealthURI: HealthURI, HealthPort: HealthPort,
-		CrtList: CrtList, HostMap: MapFile, UnknownBackend: UnknownBackend,
+		HardStopAfter: m.outer.HardStopAfter, Socket: m.outer.Socket, HealthURI: m.outer.HealthURI, HealthPort: HealthPort,
+		CrtList: c.word("crt-list", CrtList), HostMap: c.word("map", MapFile), UnknownBackend: c.word("backend", UnknownBackend),
 	}
 	addTenants(c, inv, m)
 	if c.err != nil {
@@ -116,57 +123,55 @@ func addTenants(c *checker, inv *inventory.Inventory, m *model) {
 	}
 	sort.Slice(ts, func(i, j int) bool { return ts[i].Name < ts[j].Name })
 
-	svcs := []struct {
+	type svc struct {
+		role       inventory.Role
+		host, port word
+		portNum    int
+	}
+	var svcs []svc
+	for _, s := range []struct {
 		role inventory.Role
 		svc  inventory.Service
 		key  string
 	}{
-		{inventory.RoleInfluxDB, inv.Services.InfluxDB, "influxdb"},
+		{inventory.RoleAPI, inv.Services.API, "api"}, // sorted by role, as container names sort
 		{inventory.RoleGrafana, inv.Services.Grafana, "grafana"},
-		{inventory.RoleAPI, inv.Services.API, "api"},
-	}
-	for _, s := range svcs {
-		c.name("services."+s.key+".host", s.svc.Host)
-		port(c, "services."+s.key+".port", s.svc.Port)
+		{inventory.RoleInfluxDB, inv.Services.InfluxDB, "influxdb"},
+	} {
+		svcs = append(svcs, svc{role: s.role, host: c.name("services."+s.key+".host", s.svc.Host),
+			portNum: port(c, "services."+s.key+".port", s.svc.Port)})
 	}
 	m.inner.Backends = make([]server, 0, len(ts)*len(svcs))
 	m.hosts = make([]mapEntry, 0, len(ts)*len(svcs))
-	m.crts = make([]crtEntry, 0, len(ts)+1)
-	m.certs = make([]tenantCert, 0, len(ts)+1)
-	m.crts = append(m.crts, crtEntry{File: CertsDir + "/" + DefaultPEM})
-	m.certs = append(m.certs, tenantCert{
-		Src: certDirPath(inv, DefaultPEM), Dst: CertsDir + "/" + DefaultPEM, Names: []string{defaultCertName},
-		Owner: "default certificate",
-	})
+	m.crts = make([]crtEntry, 1, len(ts)+1)
+	m.certs = make([]tenantCert, 1, len(ts)+1)
+	m.crts[0] = crtEntry{File: word(CertsDir + "/" + DefaultPEM)}
+	m.certs[0] = tenantCert{Src: certDirPath(inv, DefaultPEM), Dst: CertsDir + "/" + DefaultPEM,
+		Names: []string{defaultCertName}, Owner: "default certificate"}
 	for _, t := range ts {
 		where := fmt.Sprintf("tenant %q", t.Name)
-		c.name(where+": name", t.Name)
-		c.domain(where+": domain", t.Domain)
+		name := c.name(where+": name", t.Name)
+		domain := c.domain(where+": domain", t.Domain)
 		for _, s := range svcs {
-			name := t.ContainerName(s.role)
-			m.inner.Backends = append(m.inner.Backends, server{Name: name, Addr: inv.TenantAddr(*t, s.role).String(), Port: s.svc.Port})
-			m.hosts = append(m.hosts, mapEntry{Host: s.svc.Host + "." + t.Domain, Backend: name})
+			backend := name + "-" + word(s.role)
+			m.inner.Backends = append(m.inner.Backends, server{Name: backend, Addr: word(inv.TenantAddr(*t, s.role).String()), Port: s.portNum})
+			m.hosts = append(m.hosts, mapEntry{Host: s.host + "." + domain, Backend: backend})
 		}
-		file := t.Domain + ".pem"
-		dst := CertsDir + "/" + file
-		m.crts = append(m.crts, crtEntry{File: dst, SNI: []string{t.Domain, "*." + t.Domain}})
-		tc := tenantCert{Src: certDirPath(inv, file), Dst: dst, Names: []string{t.Domain, "*." + t.Domain}, Owner: where}
+		dst := CertsDir + "/" + t.Domain + ".pem"
+		m.crts = append(m.crts, crtEntry{File: word(dst), SNI: []word{domain, "*." + domain}})
+		tc := tenantCert{Src: certDirPath(inv, t.Domain+".pem"), Dst: dst, Names: []string{t.Domain, "*." + t.Domain}, Owner: where}
 		if t.Cert != "" {
 			tc.Src, tc.Custom = inv.Resolve(t.Cert), true
 		}
 		m.certs = append(m.certs, tc)
 	}
+	// Tenants are sorted by name, but "a-b-api" sorts before "a-grafana":
+	// sort the backends themselves. The host map follows the backends, so
+	// a tenant's entries stay one block in a diff (HAProxy indexes the
+	// map; its order is free).
 	sort.Slice(m.inner.Backends, func(i, j int) bool { return m.inner.Backends[i].Name < m.inner.Backends[j].Name })
-	// By backend, so a tenant's entries stay together and adding one is a
-	// single block in a diff; HAProxy indexes the map, order is free.
-	sort.Slice(m.hosts, func(i, j int) bool {
-		if m.hosts[i].Backend != m.hosts[j].Backend {
-			return m.hosts[i].Backend < m.hosts[j].Backend
-		}
-		return m.hosts[i].Host < m.hosts[j].Host
-	})
-	// crt-list: default first, then by domain.
-	rest := m.crts[1:]
+	sort.Slice(m.hosts, func(i, j int) bool { return m.hosts[i].Backend < m.hosts[j].Backend })
+	rest := m.crts[1:] // the default stays first
 	sort.Slice(rest, func(i, j int) bool { return rest[i].File < rest[j].File })
 }
 

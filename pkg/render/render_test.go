@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -166,20 +167,50 @@ func TestInjectionRefused(t *testing.T) {
 	}
 }
 
-func TestTemplateGuard(t *testing.T) {
-	for _, v := range []string{"", "a b", "a\nb", "a#b", "a\x00", "é", `a"b`, "a;b", "%[src]"} {
-		if _, err := tok(v); err == nil {
-			t.Errorf("tok(%q) passed", v)
+func TestUnsafeWord(t *testing.T) {
+	for _, v := range []string{"", "a b", "a\nb", "a\rb", "a\tb", "a#b", "a\x00", "a\x7f", "é", `a"b`, "a'b", "a\\b", "a;b", "%[src]", "${X}", "a{b}"} {
+		if unsafeWord(v) == "" {
+			t.Errorf("unsafeWord(%q) accepted it", v)
 		}
 	}
-	for _, v := range []string{"lb1", "*.a.example.org", "karana/certs/a.example.org.pem", "10.0.0.3", "/karana-health", "30s"} {
-		if _, err := tok(v); err != nil {
-			t.Errorf("tok(%q): %v", v, err)
+	for _, v := range []string{"lb1", "*.a.example.org", "karana/certs/a.example.org.pem", "10.0.0.3", "/karana-health", "30s", "be_http"} {
+		if why := unsafeWord(v); why != "" {
+			t.Errorf("unsafeWord(%q) = %q", v, why)
 		}
 	}
-	// A view-model value that escaped the model's checks stops the template.
-	if _, err := execute("hosts.map.tmpl", []mapEntry{{Host: "a.org\nevil", Backend: "x"}}); err == nil {
-		t.Error("template interpolated a line break")
+}
+
+// TestViewModelsHoldOnlyWords keeps the templates' guarantee: every string
+// they can reach is a word, made by the checker, never a plain string.
+func TestViewModelsHoldOnlyWords(t *testing.T) {
+	wordType := reflect.TypeOf(word(""))
+	var walk func(path string, typ reflect.Type)
+	walk = func(path string, typ reflect.Type) {
+		switch typ.Kind() {
+		case reflect.String:
+			if typ != wordType {
+				t.Errorf("%s is a %v: templates must only see words", path, typ)
+			}
+		case reflect.Slice, reflect.Array, reflect.Pointer:
+			walk(path+"[]", typ.Elem())
+		case reflect.Map:
+			walk(path+"{key}", typ.Key())
+			walk(path+"{}", typ.Elem())
+		case reflect.Struct:
+			for i := 0; i < typ.NumField(); i++ {
+				walk(path+"."+typ.Field(i).Name, typ.Field(i).Type)
+			}
+		case reflect.Int, reflect.Bool:
+		default:
+			t.Errorf("%s has kind %v", path, typ.Kind())
+		}
+	}
+	m, err := buildModel(testInventory(t, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]any{"outer": m.outer, "inner": m.inner, "hosts": m.hosts, "crts": m.crts} {
+		walk(name, reflect.TypeOf(v))
 	}
 }
 

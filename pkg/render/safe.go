@@ -1,20 +1,18 @@
 package render
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/karana-project/karana/pkg/inventory"
 )
 
 // The inventory loader already restricts names and domains; these checks
-// are the second line, for inventories built in code and for template
-// bugs: no value may carry whitespace, a comment sign, a quote or anything
-// else that would let it end one HAProxy word and start another.
+// are the second line, for inventories built in code and for future keys:
+// no value may carry whitespace, a comment sign, a quote or anything else
+// that would let it end one HAProxy word and start another.
 
-// checker collects the first unsafe value found.
+// checker turns strings into words, keeping the first refusal.
 type checker struct{ err error }
 
 func (c *checker) fail(what, value, why string) {
@@ -23,27 +21,33 @@ func (c *checker) fail(what, value, why string) {
 	}
 }
 
-// name checks a container, balancer or host-prefix name.
-func (c *checker) name(what, v string) {
+// word checks that v is one safe HAProxy word.
+func (c *checker) word(what, v string) word {
 	if why := unsafeWord(v); why != "" {
 		c.fail(what, v, why)
-		return
 	}
-	if len(v) > 63 || !isLabel(v) {
+	return word(v)
+}
+
+// name checks a container, balancer or host-prefix name.
+func (c *checker) name(what, v string) word {
+	if why := unsafeWord(v); why != "" {
+		c.fail(what, v, why)
+	} else if len(v) > 63 || !isLabel(v) {
 		c.fail(what, v, "is not a name of lowercase letters, digits and '-'")
 	}
+	return word(v)
 }
 
 // domain checks a tenant domain: it lands in the host map, the crt-list
 // and a file name.
-func (c *checker) domain(what, v string) {
+func (c *checker) domain(what, v string) word {
 	if why := unsafeWord(v); why != "" {
 		c.fail(what, v, why)
-		return
-	}
-	if err := inventory.ValidDomain(v); err != nil {
+	} else if err := inventory.ValidDomain(v); err != nil {
 		c.fail(what, v, "is not a valid DNS name")
 	}
+	return word(v)
 }
 
 func isLabel(s string) bool {
@@ -59,26 +63,34 @@ func isLabel(s string) bool {
 	return true
 }
 
+// special are the printable ASCII characters HAProxy gives a meaning to
+// inside or between words: comments, quotes, escapes, sample fetches.
+var special = func() (t [128]bool) {
+	for _, r := range "#\"'\\$%{}[]`;" {
+		t[r] = true
+	}
+	return t
+}()
+
 // unsafeWord says why v cannot be one HAProxy word, or "".
 func unsafeWord(v string) string {
 	if v == "" {
 		return "is empty"
 	}
-	if !utf8.ValidString(v) {
-		return "is not valid UTF-8"
-	}
-	for _, r := range v {
+	for i := 0; i < len(v); i++ {
+		b := v[i]
 		switch {
-		case r == '\n' || r == '\r':
+		case b == '\n' || b == '\r':
 			return "contains a line break"
-		case r == ' ' || r == '\t':
+		case b == ' ' || b == '\t':
 			return "contains whitespace"
-		case r < 0x20 || r == 0x7f:
-			return fmt.Sprintf("contains the control character %U", r)
-		case strings.ContainsRune("#\"'\\$%{}[]`;", r):
-			return fmt.Sprintf("contains %q", r)
-		case r > 0x7e:
+		case b < 0x20 || b == 0x7f:
+			return fmt.Sprintf("contains the control character %U", rune(b))
+		case b >= 0x80:
+			r, _ := utf8.DecodeRuneInString(v[i:])
 			return fmt.Sprintf("contains the non-ASCII character %q", r)
+		case special[b]:
+			return fmt.Sprintf("contains %q", rune(b))
 		}
 	}
 	return ""
@@ -91,14 +103,4 @@ type UnsafeValueError struct {
 
 func (e *UnsafeValueError) Error() string {
 	return fmt.Sprintf("%s: %q %s: it cannot go into the HAProxy configuration", e.What, e.Value, e.Why)
-}
-
-// tok is the templates' guard: every string they interpolate passes
-// through it, so a value that escaped the model's checks fails the render
-// instead of reaching HAProxy. Wildcards and paths are allowed.
-func tok(v string) (string, error) {
-	if why := unsafeWord(v); why != "" {
-		return "", errors.New((&UnsafeValueError{What: "template value", Value: v, Why: why}).Error())
-	}
-	return v, nil
 }
