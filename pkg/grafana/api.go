@@ -140,3 +140,13 @@ func (c *Client) SetOrgUserRole(ctx context.Context, orgID, userID int64, role s
 func (c *Client) RemoveOrgUser(ctx context.Context, orgID, userID int64) error {
 	return c.do(ctx, request{method: http.MethodDelete, path: "/api/orgs/" + id(orgID) + "/users/" + id(userID)})
 }
+
+// DeleteUser deletes a user (server admin only).
+func (c *Client) DeleteUser(ctx context.Context, userID int64) error {
+	return c.do(ctx, request{method: http.MethodDelete, path: "/api/admin/users/" + id(userID)})
+}
+
+// DeleteOrg deletes an organisation with its data sources and memberships.
+func (c *Client) DeleteOrg(ctx context.Context, orgID int64) error {
+	return c.do(ctx, request{method: http.MethodDelete, path: "/api/orgs/" + id(orgID)})
+}

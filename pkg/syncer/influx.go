@@ -33,15 +33,8 @@ func (r *run) ensureDatabase(ctx context.Context, db string) error {
 // ensureInfluxUser makes name exist as a non-admin with password and
 // exactly the privileges in want.
 func (r *run) ensureInfluxUser(ctx context.Context, name, password string, want map[string]influx.Privilege) error {
-	if r.users == nil {
-		users, err := r.s.influx.Users(ctx)
-		if err != nil {
-			return fmt.Errorf("listing influx users: %w", err)
-		}
-		r.users = map[string]influx.User{}
-		for _, u := range users {
-			r.users[u.Name] = u
-		}
+	if err := r.loadUsers(ctx); err != nil {
+		return err
 	}
 	if err := r.ensureInfluxLogin(ctx, name, password); err != nil {
 		return err
@@ -105,6 +98,22 @@ func (r *run) ensureGrants(ctx context.Context, name string, want map[string]inf
 		if err := r.s.influx.Exec(ctx, influx.Revoke(db, name)); err != nil {
 			return fmt.Errorf("revoking %s on %s from influx user %s: %w", got[db], db, name, err)
 		}
+	}
+	return nil
+}
+
+// loadUsers reads SHOW USERS once per sync.
+func (r *run) loadUsers(ctx context.Context) error {
+	if r.users != nil {
+		return nil
+	}
+	users, err := r.s.influx.Users(ctx)
+	if err != nil {
+		return fmt.Errorf("listing influx users: %w", err)
+	}
+	r.users = map[string]influx.User{}
+	for _, u := range users {
+		r.users[u.Name] = u
 	}
 	return nil
 }
