@@ -4,6 +4,7 @@ package render
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -82,17 +83,22 @@ func renderRun(ctx context.Context, opts *Options) error {
 	if dir == "" {
 		dir = render.DefaultDir(inv)
 	}
+	p := cmdutil.NewProgress(opts.IO)
+	p.Start("rendering %d tenants", len(inv.Tenants))
 	out, err := render.Render(inv, render.Options{GenerateCerts: !opts.Check})
 	if err != nil {
+		p.Fail("refused")
 		return renderError(err)
 	}
-	for _, g := range out.Generated {
-		fmt.Fprintf(opts.IO.ErrOut, "generated self-signed certificate %s\n", g)
-	}
+	p.End(fmt.Sprintf("%d files", len(out.Files)))
+	reportGenerated(opts, out.Generated)
 	if !opts.Check {
+		p.Start("checking both configurations with haproxy -c")
 		if err := render.Validate(ctx, out); err != nil {
+			p.Fail("not valid")
 			return validateError(err, render.CertDir(inv))
 		}
+		p.End("valid")
 	}
 	changes, err := render.Compare(dir, out)
 	if err != nil {
@@ -105,8 +111,24 @@ func renderRun(ctx context.Context, opts *Options) error {
 	if opts.Check {
 		return report(opts, dir, out, changes, changed)
 	}
+	p.Start("writing %s", dir)
 	if err := render.Write(dir, out); err != nil {
+		p.Fail("failed")
 		return err
 	}
+	p.End("")
 	return report(opts, dir, out, changes, changed)
+}
+
+// reportGenerated names the certificates render created, or counts them
+// when there are many (the first render of a large inventory).
+func reportGenerated(opts *Options, certs []string) {
+	const maxNamed = 10
+	if len(certs) > maxNamed {
+		fmt.Fprintf(opts.IO.ErrOut, "generated %d self-signed certificates in %s\n", len(certs), filepath.Dir(certs[0]))
+		return
+	}
+	for _, c := range certs {
+		fmt.Fprintf(opts.IO.ErrOut, "generated self-signed certificate %s\n", c)
+	}
 }

@@ -57,7 +57,7 @@ func report(opts *Options, dir string, out *render.Output, changes []render.File
 		fmt.Fprintf(w, "%s is up to date (%d files)\n", dir, len(out.Files))
 		return nil
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "wrote %s (%d files): %d created, updated or removed; both configurations pass haproxy -c\n", dir, len(out.Files), n)
+	fmt.Fprintf(opts.IO.ErrOut, "wrote %s (%d files): %d created, updated or removed\n", dir, len(out.Files), n)
 	return nil
 }
 
