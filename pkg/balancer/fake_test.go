@@ -89,6 +89,7 @@ type fakeTarget struct {
 	stageErr, reloadErr error
 	log                 *[]string
 	rt                  *recorder
+	onReload            func()
 }
 
 func (f *fakeTarget) Name() string { return f.name }
@@ -121,6 +122,9 @@ func (f *fakeTarget) Reload(context.Context) error {
 	f.rt.mu.Lock()
 	f.rt.pids[f.name] += 10
 	f.rt.mu.Unlock()
+	if f.onReload != nil {
+		f.onReload()
+	}
 	return nil
 }
 func (f *fakeTarget) Log(context.Context) string { return "" }

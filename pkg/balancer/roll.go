@@ -138,13 +138,38 @@ func (r *Roll) checkAll(ctx context.Context, rep *ReloadReport) error {
 // rollOne takes t out of rotation, reloads it and puts it back.
 func (r *Roll) rollOne(ctx context.Context, t Target, br *BalancerReport) error {
 	name := t.Name()
-	backends, err := r.checkOthersUp(ctx, name)
+	backends, inService, err := r.checkOthersUp(ctx, name)
 	if err != nil {
 		br.Action = ActionFailed
 		return err
 	}
 	out := time.Now()
 	defer func() { br.Seconds = time.Since(out).Seconds() }()
+	if !inService {
+		// Down on lb0 (a new container, say): it carries no traffic, so
+		// there is nothing to drain and no other balancer to wait for.
+		r.start("%s: down on lb0, carries no traffic", name)
+		r.end("reloading without drain")
+		br.Drained = true
+	} else if err := r.drain(ctx, backends, name, br); err != nil {
+		return err
+	}
+	if err := r.swap(ctx, t, br); err != nil {
+		return err
+	}
+	r.start("%s: back in rotation (state ready)", name)
+	if err := r.ready(ctx, backends, name); err != nil {
+		r.fail(err)
+		br.Action = ActionFailed
+		return err
+	}
+	r.end("")
+	br.Action = ActionReloaded
+	return nil
+}
+
+// drain sets name to drain in its backends and waits for its sessions.
+func (r *Roll) drain(ctx context.Context, backends []string, name string, br *BalancerReport) error {
 	r.start("%s: draining on lb0 (%s)", name, joinBackends(backends, name))
 	if err := r.setState(ctx, backends, name, "drain"); err != nil {
 		r.fail(err)
@@ -163,17 +188,6 @@ func (r *Roll) rollOne(ctx context.Context, t Target, br *BalancerReport) error 
 	default:
 		r.end("no sessions left")
 	}
-	if err := r.swap(ctx, t, br); err != nil {
-		return err
-	}
-	r.start("%s: back in rotation (state ready)", name)
-	if err := r.ready(ctx, backends, name); err != nil {
-		r.fail(err)
-		br.Action = ActionFailed
-		return err
-	}
-	r.end("")
-	br.Action = ActionReloaded
 	return nil
 }
 

@@ -189,3 +189,28 @@ func TestRollDryRunDrainsNothing(t *testing.T) {
 		}
 	}
 }
+
+// A balancer lb0 sees down (a new container with Debian's default config)
+// carries no traffic: it is reloaded without drain, even when the other
+// one is down too, as on the first `karana up`.
+func TestRollDownBalancerNeedsNoDrain(t *testing.T) {
+	g := newRig("lb1", "lb2")
+	g.rt.set("lb1", func(s *Server) { s.Health = "down" })
+	g.rt.set("lb2", func(s *Server) { s.Health = "down" })
+	g.targets["lb1"].onReload = func() { g.rt.set("lb1", func(s *Server) { s.Health = "up" }) }
+	g.targets["lb2"].onReload = func() { g.rt.set("lb2", func(s *Server) { s.Health = "up" }) }
+	rep, err := g.roll.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range g.log {
+		if strings.HasSuffix(l, "state drain") {
+			t.Errorf("drained a balancer that carried no traffic: %s", l)
+		}
+	}
+	for _, b := range rep.Balancers {
+		if b.Action != ActionReloaded {
+			t.Errorf("%s: %s", b.Name, b.Action)
+		}
+	}
+}

@@ -30,17 +30,28 @@ func serverBackends(servers []Server, name string) []string {
 
 // checkOthersUp refuses to take name out when another inner balancer is
 // not UP and ready on lb0: never two out at once. It returns name's
-// backends on lb0.
-func (r *Roll) checkOthersUp(ctx context.Context, name string) ([]string, error) {
+// backends on lb0 and whether name is in service (UP in any of them); a
+// balancer out of service is not taken out by a reload, so the others
+// need not be up.
+func (r *Roll) checkOthersUp(ctx context.Context, name string) ([]string, bool, error) {
 	servers, err := r.Outer.Servers(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%s: reading lb0's servers: %w", name, err)
+		return nil, false, fmt.Errorf("%s: reading lb0's servers: %w", name, err)
+	}
+	bes := serverBackends(servers, name)
+	inService := false
+	for _, s := range servers {
+		inService = inService || (s.Name == name && s.Up())
+	}
+	if len(bes) > 0 && !inService {
+		return bes, false, nil
 	}
 	peers := make([]string, len(r.Targets))
 	for i, t := range r.Targets {
 		peers[i] = t.Name()
 	}
-	return othersUp(servers, name, peers)
+	bes, err = othersUp(servers, name, peers)
+	return bes, true, err
 }
 
 // othersUp checks, in lb0's servers, that every peer of name is UP and
