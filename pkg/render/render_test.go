@@ -299,3 +299,13 @@ func TestValidateQuotesHAProxy(t *testing.T) {
 		t.Errorf("error names the scratch folder: %q", err)
 	}
 }
+
+func TestValidateNoTenants(t *testing.T) {
+	if _, err := haproxy.Find(); err != nil {
+		t.Skip(err)
+	}
+	out := mustRender(t, testInventory(t, 0), Options{GenerateCerts: true})
+	if err := Validate(context.Background(), out); err != nil {
+		t.Errorf("an inventory without tenants renders an invalid configuration: %v", err)
+	}
+}
