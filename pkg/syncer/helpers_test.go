@@ -30,7 +30,7 @@ type env struct {
 	s       *syncer.Syncer
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{influx: influxtest.Start(t)}
 	e.admin = e.influx.Client(t)
@@ -87,7 +87,7 @@ func (r *recorder) take() []string {
 
 // influxState is SHOW USERS, SHOW DATABASES and every user's grants, as
 // text, to compare before and after a sync.
-func (e *env) influxState(t *testing.T) string {
+func (e *env) influxState(t testing.TB) string {
 	t.Helper()
 	ctx := context.Background()
 	users, err := e.admin.Users(ctx)
