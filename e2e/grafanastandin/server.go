@@ -42,6 +42,8 @@ type Server struct {
 	version string
 }
 
+const maxLog = 10000
+
 // Request is one request the stand-in answered.
 type Request struct {
 	Method string
@@ -113,6 +115,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	s.mu.Lock()
 	defer func() {
+		if len(s.log) >= maxLog { // bounded for the long-running command
+			s.log = append(s.log[:0], s.log[len(s.log)-maxLog/2:]...)
+		}
 		s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, Status: rec.status})
 		s.mu.Unlock()
 	}()

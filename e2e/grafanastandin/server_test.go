@@ -13,8 +13,8 @@ import (
 
 type call struct {
 	method, path, user, pw, org, body string
-	status                             int
-	want                               string // substring of the answer
+	status                            int
+	want                              string // substring of the answer
 }
 
 func do(t *testing.T, url string, c call) {

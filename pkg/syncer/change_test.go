@@ -196,3 +196,21 @@ func TestBadInputIsRefusedBeforeAnyRequest(t *testing.T) {
 		t.Errorf("New with missing fields: %v", err)
 	}
 }
+
+func TestEmptyOwnerMeansTheUserAndInputIsNotModified(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	k := k1
+	k.Owner = ""
+	ks := []syncer.Karana{k}
+	if _, err := e.s.SyncUser(ctx, ann, ks); err != nil {
+		t.Fatal(err)
+	}
+	if ks[0].Owner != "" {
+		t.Errorf("SyncUser changed the caller's karana: owner %q", ks[0].Owner)
+	}
+	kc := e.as(syncer.KaranaInfluxUser(k.UUID), k.InfluxPassword)
+	if err := kc.Write(ctx, syncer.DatabaseName(ann.UUID), "temp c=1"); err != nil {
+		t.Errorf("karana with an empty owner writing into the user's db: %v", err)
+	}
+}

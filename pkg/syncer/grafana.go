@@ -74,7 +74,9 @@ func (r *run) ensureLogin(ctx context.Context, u User, orgID int64) (int64, erro
 	if existing.IsGrafanaAdmin {
 		return 0, fmt.Errorf("grafana user %q is a server admin; refusing to manage it", existing.Login)
 	}
-	if existing.Login != u.Login || existing.Email != email(u) || existing.Name != u.Name {
+	// Grafana matches logins and emails case-insensitively (and may store
+	// them lower-cased), so only a real difference is an update.
+	if !strings.EqualFold(existing.Login, u.Login) || !strings.EqualFold(existing.Email, email(u)) || existing.Name != u.Name {
 		r.changed = true
 		upd := grafana.UserUpdate{Login: u.Login, Email: email(u), Name: u.Name}
 		if err := g.UpdateUser(ctx, existing.ID, upd); err != nil {

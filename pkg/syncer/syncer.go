@@ -130,6 +130,7 @@ func (r *run) user(ctx context.Context, u User, karanas []Karana) error {
 	if strings.EqualFold(u.Login, r.s.cfg.GrafanaUser) {
 		return fmt.Errorf("syncing user %s: grafana login %q is the grafana admin's; refusing to manage it", u.UUID, u.Login)
 	}
+	karanas = append([]Karana(nil), karanas...) // the caller's slice stays as it was
 	for i := range karanas {
 		if karanas[i].Owner == "" {
 			karanas[i].Owner = u.UUID
