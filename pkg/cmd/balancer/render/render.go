@@ -95,7 +95,7 @@ func renderRun(ctx context.Context, opts *Options) error {
 	if !opts.Check {
 		p.Start("checking both configurations with haproxy -c")
 		if err := render.Validate(ctx, out); err != nil {
-			p.Fail("not valid")
+			p.Fail("failed")
 			return validateError(err, render.CertDir(inv))
 		}
 		p.End("valid")
