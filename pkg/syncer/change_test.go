@@ -214,3 +214,37 @@ func TestEmptyOwnerMeansTheUserAndInputIsNotModified(t *testing.T) {
 		t.Errorf("karana with an empty owner writing into the user's db: %v", err)
 	}
 }
+
+// When an object appears between the check and the act (another sync, an
+// operator), the 409/412 answer is taken as "exists": look up, verify, fix.
+func TestConflictsAreExistsThenVerify(t *testing.T) {
+	e := newEnv(t)
+	syncAll(t, e)
+	ctx := context.Background()
+	admin, _ := grafana.New(e.gURL, "admin", "grafana-admin-pw", nil)
+	gu, _ := admin.LookupUser(ctx, ann.Login)
+	if err := admin.SetUserPassword(ctx, gu.ID, "someone-else-set-this"); err != nil {
+		t.Fatal(err)
+	}
+	// The lookups claim nothing exists; the creates then meet the real objects.
+	e.grafana.Fail(http.MethodGet, "/api/orgs/name/", http.StatusNotFound, 1)
+	e.grafana.Fail(http.MethodGet, "/api/users/lookup", http.StatusNotFound, 2)
+	e.grafana.Fail(http.MethodGet, "/api/datasources/name/", http.StatusNotFound, 1)
+	e.grafana.ResetRequests()
+	if changed, err := e.s.SyncUser(ctx, ann, []syncer.Karana{k1, k2}); err != nil || !changed {
+		t.Fatalf("sync through conflicts: changed=%v err=%v", changed, err)
+	}
+	codes := map[int]int{}
+	for _, r := range e.grafana.Requests() {
+		codes[r.Status]++
+	}
+	if codes[http.StatusConflict] != 2 || codes[http.StatusPreconditionFailed] != 1 {
+		t.Errorf("answers = %v, want two 409 (org, data source) and one 412 (user)", codes)
+	}
+	if _, err := admin.As(ann.Login, ann.InfluxPassword).CurrentUser(ctx); err != nil {
+		t.Errorf("password not verified and fixed after the 412: %v", err)
+	}
+	if changed, err := e.s.SyncUser(ctx, ann, []syncer.Karana{k1, k2}); err != nil || changed {
+		t.Errorf("next sync: changed=%v err=%v", changed, err)
+	}
+}

@@ -58,12 +58,12 @@ func (r *run) ensureLogin(ctx context.Context, u User, orgID int64) (int64, erro
 	existing, err := r.lookupLogin(ctx, u)
 	if errors.Is(err, grafana.ErrNotFound) {
 		r.changed = true
-		id, err := g.CreateUser(ctx, grafana.NewUser{Name: u.Name, Email: u.Email, Login: u.Login, Password: u.InfluxPassword, OrgID: orgID})
-		if err == nil {
+		id, cerr := g.CreateUser(ctx, grafana.NewUser{Name: u.Name, Email: u.Email, Login: u.Login, Password: u.InfluxPassword, OrgID: orgID})
+		if cerr == nil {
 			return id, nil
 		}
-		if !errors.Is(err, grafana.ErrPreconditionFailed) {
-			return 0, fmt.Errorf("creating grafana user %q: %w", u.Login, err)
+		if !errors.Is(cerr, grafana.ErrPreconditionFailed) {
+			return 0, fmt.Errorf("creating grafana user %q: %w", u.Login, cerr)
 		}
 		// Created since we looked: verify it like any existing user.
 		existing, err = r.lookupLogin(ctx, u)
