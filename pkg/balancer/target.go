@@ -89,6 +89,7 @@ type Host interface {
 const (
 	stageDir = ".karana-stage"
 	prevDir  = ".karana-prev"
+	outName  = ".karana-out"
 	cfgName  = "haproxy.cfg"
 	dataName = "karana"
 )
@@ -109,16 +110,35 @@ type Node struct {
 // Name implements Target.
 func (n *Node) Name() string { return n.NodeName }
 
+// run runs argv on the host and returns its combined output, which goes
+// through a file in Dir: output streamed back by an LXD exec was seen to
+// arrive empty now and then, and the file list and HAProxy's words must
+// not.
 func (n *Node) run(ctx context.Context, argv ...string) (string, error) {
-	var out bytes.Buffer
-	code, err := n.Host.Exec(ctx, argv, &out, &out)
+	out, code, err := n.capture(ctx, argv...)
 	if err != nil {
-		return out.String(), err
+		return out, err
 	}
 	if code != 0 {
-		return out.String(), fmt.Errorf("%s: %q exited %d: %s", n.NodeName, strings.Join(argv, " "), code, strings.TrimSpace(out.String()))
+		return out, fmt.Errorf("%s: %q exited %d: %s", n.NodeName, strings.Join(argv, " "), code, strings.TrimSpace(out))
 	}
-	return out.String(), nil
+	return out, nil
+}
+
+// capture runs argv with its output in Dir/.karana-out and reads it back.
+func (n *Node) capture(ctx context.Context, argv ...string) (string, int, error) {
+	outFile := path.Join(n.Dir, outName)
+	wrapped := append([]string{"sh", "-c", `f=$1; shift; "$@" >"$f" 2>&1`, "karana", outFile}, argv...)
+	var direct bytes.Buffer
+	code, err := n.Host.Exec(ctx, wrapped, &direct, &direct)
+	if err != nil {
+		return direct.String(), code, err
+	}
+	b, perr := n.Host.Pull(ctx, outFile)
+	if perr != nil {
+		return direct.String(), code, fmt.Errorf("%s: reading the output of %q: %w", n.NodeName, strings.Join(argv, " "), perr)
+	}
+	return string(b), code, nil
 }
 
 func (n *Node) sh(ctx context.Context, script string) (string, error) {
@@ -176,14 +196,12 @@ func (n *Node) Stage(ctx context.Context, files Files) error {
 	if bin == "" {
 		bin = "haproxy"
 	}
-	var out bytes.Buffer
-	argv := []string{bin, "-c", "-f", path.Join(n.Dir, stageDir, cfgName)}
-	code, err := n.Host.Exec(ctx, argv, &out, &out)
+	out, code, err := n.capture(ctx, bin, "-c", "-f", path.Join(n.Dir, stageDir, cfgName))
 	if err != nil {
 		return fmt.Errorf("checking the new configuration on %s: %w", n.NodeName, err)
 	}
 	if code != 0 {
-		return &HAProxyError{Balancer: n.NodeName, Doing: "checking the new configuration (haproxy -c)", Output: out.String()}
+		return &HAProxyError{Balancer: n.NodeName, Doing: "checking the new configuration (haproxy -c)", Output: out}
 	}
 	return nil
 }
