@@ -20,6 +20,11 @@ const (
 	KeyTenant = "user.karana.tenant"
 )
 
+// RawLXC mounts /sys read-only, as systemd's container interface wants:
+// with a read-write /sys, systemd-networkd waits for a udev that minimal
+// images do not run, and eth0 never gets its address.
+const RawLXC = "lxc.mount.auto=sys:ro"
+
 // RoleBalancer marks balancer containers.
 const RoleBalancer = "balancer"
 
@@ -119,7 +124,7 @@ func limits(inv *inventory.Inventory, t inventory.Tenant) inventory.Limits {
 
 // TenantSpec is the container of tenant t's role r.
 func TenantSpec(inv *inventory.Inventory, t inventory.Tenant, r inventory.Role) lxd.InstanceSpec {
-	cfg := map[string]string{KeyRole: string(r), KeyTenant: t.Name}
+	cfg := map[string]string{KeyRole: string(r), KeyTenant: t.Name, "raw.lxc": RawLXC}
 	l := limits(inv, t)
 	if l.CPU != "" {
 		cfg["limits.cpu"] = l.CPU
@@ -173,7 +178,7 @@ func BalancerSpec(inv *inventory.Inventory, i int) lxd.InstanceSpec {
 	return lxd.InstanceSpec{
 		Name: names[i], Image: inv.Images.Balancer, Profile: inv.LXD.Profile,
 		Network: inv.LXD.Network.Name, IPv4: inv.BalancerAddr(i).String(),
-		Config: map[string]string{KeyRole: RoleBalancer}, Devices: devs,
+		Config: map[string]string{KeyRole: RoleBalancer, "raw.lxc": RawLXC}, Devices: devs,
 	}
 }
 
