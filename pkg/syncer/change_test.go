@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -246,5 +247,30 @@ func TestConflictsAreExistsThenVerify(t *testing.T) {
 	}
 	if changed, err := e.s.SyncUser(ctx, ann, []syncer.Karana{k1, k2}); err != nil || changed {
 		t.Errorf("next sync: changed=%v err=%v", changed, err)
+	}
+}
+
+// An InfluxDB user created between SHOW USERS and CREATE USER, with another
+// password, answers "user already exists": the sync sets the password.
+func TestInfluxUserCreatedMeanwhile(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	name := syncer.KaranaInfluxUser(k1.UUID)
+	e.rec.before = func(q string) {
+		if strings.HasPrefix(q, `CREATE USER "`+name+`"`) {
+			e.rec.before = nil
+			if err := e.admin.Exec(ctx, influx.CreateUser(name, "an-intruders-password", false)); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if _, err := e.s.SyncKarana(ctx, k1); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := e.admin.Authenticate(ctx, name, k1.InfluxPassword); !ok {
+		t.Errorf("karana's password not set after 'user already exists': %v", err)
+	}
+	if muts := e.rec.take(); !slices.ContainsFunc(muts, func(m string) bool { return strings.HasPrefix(m, "influx SET PASSWORD") }) {
+		t.Errorf("requests %q, want a SET PASSWORD after the failed CREATE USER", muts)
 	}
 }

@@ -51,9 +51,10 @@ func newEnv(t testing.TB) *env {
 // recorder notes each request that could change state: non-SHOW InfluxQL
 // statements and non-GET Grafana calls.
 type recorder struct {
-	base http.RoundTripper
-	mu   sync.Mutex
-	muts []string
+	base   http.RoundTripper
+	before func(q string) // if set, runs before each InfluxQL statement is sent
+	mu     sync.Mutex
+	muts   []string
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -63,6 +64,9 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		body, _ := io.ReadAll(req.Body)
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		form, _ := url.ParseQuery(string(body))
+		if r.before != nil {
+			r.before(form.Get("q"))
+		}
 		if q := strings.TrimSpace(form.Get("q")); !strings.HasPrefix(strings.ToUpper(q), "SHOW") {
 			what = "influx " + strings.SplitN(strings.SplitN(q, " WITH PASSWORD", 2)[0], " = '", 2)[0]
 		}
