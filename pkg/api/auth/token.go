@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -24,7 +25,16 @@ type Tokens struct {
 	lifetime time.Duration
 	parser   *jwt.Parser
 	now      func() time.Time
+
+	// verified remembers tokens whose signature checked out, keyed by the
+	// whole token: a repeated token then costs a map lookup, not a JSON
+	// decode and an HMAC. Expiry is still checked on every use.
+	mu       sync.RWMutex
+	verified map[string]*Claims
 }
+
+// maxVerified bounds the cache; it is emptied when full.
+const maxVerified = 10_000
 
 // NewTokens returns Tokens signing with key; tokens expire after lifetime.
 func NewTokens(key []byte, lifetime time.Duration, now func() time.Time) (*Tokens, error) {
@@ -39,7 +49,7 @@ func NewTokens(key []byte, lifetime time.Duration, now func() time.Time) (*Token
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(now),
 	)
-	return &Tokens{key: key, lifetime: lifetime, parser: p, now: now}, nil
+	return &Tokens{key: key, lifetime: lifetime, parser: p, now: now, verified: map[string]*Claims{}}, nil
 }
 
 // Issue returns a signed token for a record.
@@ -64,6 +74,29 @@ var ErrToken = errors.New("invalid or expired token")
 // Verify checks the signature (HS256 with our key only), the expiry and
 // the claims, and returns them.
 func (t *Tokens) Verify(token string) (*Claims, error) {
+	t.mu.RLock()
+	c, ok := t.verified[token]
+	t.mu.RUnlock()
+	if ok {
+		if !t.now().Before(c.ExpiresAt.Time) {
+			return nil, fmt.Errorf("%w: token has expired", ErrToken)
+		}
+		return c, nil
+	}
+	c, err := t.verify(token)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	if len(t.verified) >= maxVerified {
+		t.verified = map[string]*Claims{}
+	}
+	t.verified[token] = c
+	t.mu.Unlock()
+	return c, nil
+}
+
+func (t *Tokens) verify(token string) (*Claims, error) {
 	var c Claims
 	_, err := t.parser.ParseWithClaims(token, &c, func(tok *jwt.Token) (any, error) {
 		if tok.Method != jwt.SigningMethodHS256 {

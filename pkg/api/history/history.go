@@ -20,7 +20,13 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
+
+// MinInterval is the shortest time between two commits: under a stream of
+// writes each commit records many changes, so git (which hashes and
+// compresses the whole dump) takes a bounded share of the 2 cores.
+const MinInterval = time.Second
 
 // Git records the dump files' changes in a git repository.
 type Git struct {
@@ -31,6 +37,7 @@ type Git struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	pending []string
+	dump    []byte // the newest content of files[0], nil when git has it
 	queued  uint64 // messages received
 	done    uint64 // messages committed (or given up on)
 	closed  bool
@@ -47,26 +54,28 @@ func Open(ctx context.Context, dir, remote string, files []string, log *slog.Log
 	g := &Git{dir: dir, remote: remote, files: files, log: log, exited: make(chan struct{})}
 	g.cond = sync.NewCond(&g.mu)
 	if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
-		if out, err := g.git(ctx, "init", "-q", "-b", "main"); err != nil {
+		if out, err := g.git(ctx, nil, "init", "-q", "-b", "main"); err != nil {
 			return nil, fmt.Errorf("git init in %s: %v: %s", dir, err, out)
 		}
 	}
 	g.removeStaleLocks()
-	if err := g.commit(ctx, []string{"record the dump found at start"}); err != nil {
+	if err := g.commit(ctx, []string{"record the dump found at start"}, nil); err != nil {
 		return nil, err
 	}
 	go g.run()
 	return g, nil
 }
 
-// Commit queues msg; the change it describes is already on disk.
-func (g *Git) Commit(msg string) {
+// Commit queues msg and dump, the new content of files[0]; the change is
+// already on disk. Only the newest dump is kept: commits coalesce.
+func (g *Git) Commit(msg string, dump []byte) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
 		return
 	}
 	g.pending = append(g.pending, msg)
+	g.dump = dump
 	g.queued++
 	g.cond.Broadcast()
 }
@@ -107,48 +116,61 @@ func (g *Git) run() {
 		for len(g.pending) == 0 && !g.closed {
 			g.cond.Wait()
 		}
-		msgs := g.pending
-		g.pending = nil
+		msgs, dump := g.pending, g.dump
+		g.pending, g.dump = nil, nil
 		stop := g.closed && len(msgs) == 0
 		g.mu.Unlock()
 		if stop {
 			return
 		}
-		if err := g.commit(context.Background(), msgs); err != nil {
+		start := time.Now()
+		if err := g.commit(context.Background(), msgs, dump); err != nil {
 			g.log.Error("git commit failed; the dump on disk is current and will be committed later", "err", err)
 		}
 		g.mu.Lock()
 		g.done += uint64(len(msgs))
 		g.cond.Broadcast()
+		closed := g.closed
 		g.mu.Unlock()
+		if wait := MinInterval - time.Since(start); wait > 0 && !closed {
+			time.Sleep(wait) // changes meanwhile are committed together
+		}
 	}
 }
 
-func (g *Git) commit(ctx context.Context, msgs []string) error {
+// commit records the files; dump, when given, is files[0]'s content, which
+// then is not read from disk.
+func (g *Git) commit(ctx context.Context, msgs []string, dump []byte) error {
+	files := g.files
+	if dump != nil {
+		if err := g.stage(ctx, files[0], dump); err != nil {
+			return err
+		}
+		files = files[1:]
+	}
 	var present []string
-	for _, f := range g.files {
+	for _, f := range files {
 		if _, err := os.Stat(filepath.Join(g.dir, f)); err == nil {
 			present = append(present, f)
 		}
 	}
-	if len(present) == 0 {
-		return nil
+	if len(present) > 0 {
+		if out, err := g.git(ctx, nil, append([]string{"add", "--"}, present...)...); err != nil {
+			return fmt.Errorf("git add in %s: %v: %s", g.dir, err, out)
+		}
 	}
-	if out, err := g.git(ctx, append([]string{"add", "--"}, present...)...); err != nil {
-		return fmt.Errorf("git add in %s: %v: %s", g.dir, err, out)
-	}
-	if _, err := g.git(ctx, "diff", "--cached", "--quiet"); err == nil {
+	if _, err := g.git(ctx, nil, "diff", "--cached", "--quiet"); err == nil {
 		return nil // nothing changed
 	}
 	args := []string{"commit", "-q", "--no-verify", "-m", subject(msgs)}
 	if len(msgs) > 1 {
 		args = append(args, "-m", strings.Join(msgs, "\n"))
 	}
-	if out, err := g.git(ctx, args...); err != nil {
+	if out, err := g.git(ctx, nil, args...); err != nil {
 		return fmt.Errorf("git commit in %s: %v: %s", g.dir, err, out)
 	}
 	if g.remote != "" {
-		if out, err := g.git(ctx, "push", "-q", g.remote, "HEAD"); err != nil {
+		if out, err := g.git(ctx, nil, "push", "-q", g.remote, "HEAD"); err != nil {
 			g.log.Warn("git push failed; will retry with the next change", "remote", g.remote, "err", err, "output", string(out))
 		}
 	}
@@ -162,7 +184,19 @@ func subject(msgs []string) string {
 	return fmt.Sprintf("%d changes", len(msgs))
 }
 
-func (g *Git) git(ctx context.Context, args ...string) ([]byte, error) {
+// stage writes content as a blob and puts it in the index as name.
+func (g *Git) stage(ctx context.Context, name string, content []byte) error {
+	sha, err := g.git(ctx, content, "hash-object", "-w", "--stdin")
+	if err != nil {
+		return fmt.Errorf("git hash-object in %s: %v: %s", g.dir, err, sha)
+	}
+	if out, err := g.git(ctx, nil, "update-index", "--add", "--cacheinfo", "100644,"+string(sha)+","+name); err != nil {
+		return fmt.Errorf("git update-index in %s: %v: %s", g.dir, err, out)
+	}
+	return nil
+}
+
+func (g *Git) git(ctx context.Context, stdin []byte, args ...string) ([]byte, error) {
 	base := []string{"-c", "core.looseCompression=1", "-c", "commit.gpgSign=false", "-c", "core.hooksPath=/dev/null"}
 	cmd := exec.CommandContext(ctx, "git", append(base, args...)...)
 	cmd.Dir = g.dir
@@ -170,10 +204,15 @@ func (g *Git) git(ctx context.Context, args ...string) ([]byte, error) {
 		"GIT_COMMITTER_NAME=karana-api", "GIT_COMMITTER_EMAIL=karana-api@localhost", "GIT_TERMINAL_PROMPT=0")
 	// a git left behind by a killed server would hold the index lock
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	return bytes.TrimSpace(out.Bytes()), err
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	if err := cmd.Run(); err != nil {
+		return bytes.TrimSpace(append(out.Bytes(), errOut.Bytes()...)), err
+	}
+	return bytes.TrimSpace(out.Bytes()), nil
 }
 
 func (g *Git) removeStaleLocks() {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -18,16 +17,12 @@ type Caller struct {
 // Admin reports whether the caller manages everything.
 func (c Caller) Admin() bool { return c.Role == "admin" }
 
-type callerKey struct{}
-
-func callerOf(ctx context.Context) Caller {
-	c, _ := ctx.Value(callerKey{}).(Caller)
-	return c
-}
+// authedFunc is a handler that needs a caller.
+type authedFunc func(w http.ResponseWriter, r *http.Request, c Caller) error
 
 // authed requires a valid bearer token of a record that still exists. The
 // role is taken from the record, so a demotion takes effect at once.
-func (s *Server) authed(h handlerFunc) handlerFunc {
+func (s *Server) authed(h authedFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		tok, ok := bearer(r.Header.Get("Authorization"))
 		if !ok {
@@ -43,11 +38,10 @@ func (s *Server) authed(h handlerFunc) handlerFunc {
 			return apierr.New(http.StatusUnauthorized, "the token's %s record no longer exists", claims.Res)
 		}
 		role := claims.Role
-		if v, ok := e.Rec["role"].(string); ok {
-			role = v
+		if e.Role != "" {
+			role = e.Role
 		}
-		ctx := context.WithValue(r.Context(), callerKey{}, Caller{Res: claims.Res, ID: claims.Subject, Role: role})
-		return h(w, r.WithContext(ctx))
+		return h(w, r, Caller{Res: claims.Res, ID: claims.Subject, Role: role})
 	}
 }
 
@@ -85,7 +79,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		s.Hasher.VerifyDummy(password)
 		return errLogin
 	}
-	hash, _ := resource.Get(e.Rec, def.PasswordPath())
+	hash, _ := resource.Get(e.Rec(), def.PasswordPath())
 	hs, _ := hash.(string)
 	ok, rehash, verr := s.Hasher.Verify(password, hs)
 	if verr != nil {
@@ -97,8 +91,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if rehash {
 		s.rehash(def, e.ID, password, hs)
 	}
-	role, _ := e.Rec["role"].(string)
-	tok, err := s.Tokens.Issue(def.Name, e.ID, role)
+	tok, err := s.Tokens.Issue(def.Name, e.ID, e.Role)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ func (s *Server) write(def *resource.Resource, id string, expect *store.Entry, r
 	}
 	var old map[string]any
 	if expect != nil {
-		old = expect.Rec
+		old = expect.Rec()
 	}
 	changes := []store.Change{{Res: def.Name, ID: id, Rec: rec, Expect: expect}}
 	links, err := s.linkChanges(def, id, old, rec)
@@ -97,7 +97,8 @@ func (s *Server) linkChange(f, list *resource.Field, owner, id string, add bool)
 	if !ok {
 		return nil, nil // the owner is gone: nothing to keep in step
 	}
-	cur, _ := e.Rec[list.Name].([]any)
+	owned := e.Rec()
+	cur, _ := owned[list.Name].([]any)
 	next := make([]any, 0, len(cur)+1)
 	for _, v := range cur {
 		if v != id {
@@ -113,7 +114,7 @@ func (s *Server) linkChange(f, list *resource.Field, owner, id string, add bool)
 	if !add && len(next) == len(cur) {
 		return nil, nil
 	}
-	rec := resource.Merge(e.Rec, map[string]any{list.Name: next})
+	rec := resource.Merge(owned, map[string]any{list.Name: next})
 	return &store.Change{Res: f.Ref, ID: owner, Rec: rec, Expect: e}, nil
 }
 
@@ -127,7 +128,7 @@ func (s *Server) checkUnreferenced(def *resource.Resource, id string) error {
 			}
 			n := 0
 			for _, e := range s.Store.List(name) {
-				if e.Rec[f.Name] == id {
+				if e.Rec()[f.Name] == id {
 					n++
 				}
 			}

@@ -25,14 +25,15 @@ func (s *Server) resource(r *http.Request) (*resource.Resource, error) {
 
 // access says whether the caller may use rec: admins any, clients the
 // records they own.
-func access(c Caller, def *resource.Resource, rec map[string]any) error {
+// owner is the record's owner; "" checks the resource only.
+func access(c Caller, def *resource.Resource, owner string) error {
 	if c.Admin() {
 		return nil
 	}
 	if def.Owner == "" {
 		return apierr.Forbidden("", "only an admin may use %s", def.Name)
 	}
-	if rec != nil && rec[def.Owner] != c.ID {
+	if owner != "" && owner != c.ID {
 		return apierr.Forbidden("", "this %s record belongs to someone else", def.Name)
 	}
 	return nil
@@ -40,7 +41,7 @@ func access(c Caller, def *resource.Resource, rec map[string]any) error {
 
 // record returns the resource and the record named by the path, if the
 // caller may use it.
-func (s *Server) record(r *http.Request) (*resource.Resource, *store.Entry, error) {
+func (s *Server) record(r *http.Request, c Caller) (*resource.Resource, *store.Entry, error) {
 	def, err := s.resource(r)
 	if err != nil {
 		return nil, nil, err
@@ -50,14 +51,14 @@ func (s *Server) record(r *http.Request) (*resource.Resource, *store.Entry, erro
 	if !ok {
 		return nil, nil, apierr.NotFound("no %s with id %q", def.Name, id)
 	}
-	if err := access(callerOf(r.Context()), def, e.Rec); err != nil {
+	if err := access(c, def, e.Owner); err != nil {
 		return nil, nil, err
 	}
 	return def, e, nil
 }
 
-func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) error {
-	_, e, err := s.record(r)
+func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, c Caller) error {
+	_, e, err := s.record(r, c)
 	if err != nil {
 		return err
 	}
@@ -65,13 +66,12 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) handleList(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleList(w http.ResponseWriter, r *http.Request, c Caller) error {
 	def, err := s.resource(r)
 	if err != nil {
 		return err
 	}
-	c := callerOf(r.Context())
-	if err := access(c, def, nil); err != nil {
+	if err := access(c, def, ""); err != nil {
 		return err
 	}
 	all := s.Store.List(def.Name)
@@ -81,7 +81,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) error {
 	}
 	var mine []*store.Entry
 	for _, e := range all {
-		if e.Rec[def.Owner] == c.ID {
+		if e.Owner == c.ID {
 			mine = append(mine, e)
 		}
 	}
@@ -89,12 +89,11 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, c Caller) error {
 	def, err := s.resource(r)
 	if err != nil {
 		return err
 	}
-	c := callerOf(r.Context())
 	if !c.Admin() && (def.Owner == "" || def.Owner == "uuid") {
 		return apierr.Forbidden("", "only an admin may create %s", def.Name)
 	}
@@ -126,8 +125,8 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) handlePut(w http.ResponseWriter, r *http.Request) error {
-	return s.change(w, r, func(n int) error {
+func (s *Server) handlePut(w http.ResponseWriter, r *http.Request, c Caller) error {
+	return s.change(w, r, c, func(n int) error {
 		if n < 2 {
 			return apierr.Field("", "PUT needs at least two changes, got %d (use PATCH for one)", n)
 		}
@@ -135,8 +134,8 @@ func (s *Server) handlePut(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request) error {
-	return s.change(w, r, func(n int) error {
+func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request, c Caller) error {
+	return s.change(w, r, c, func(n int) error {
 		if n != 1 {
 			return apierr.Field("", "PATCH takes exactly one change, got %d (use PUT for more)", n)
 		}
@@ -144,8 +143,8 @@ func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-func (s *Server) change(w http.ResponseWriter, r *http.Request, count func(int) error) error {
-	def, e, err := s.record(r)
+func (s *Server) change(w http.ResponseWriter, r *http.Request, c Caller, count func(int) error) error {
+	def, e, err := s.record(r, c)
 	if err != nil {
 		return err
 	}
@@ -156,7 +155,6 @@ func (s *Server) change(w http.ResponseWriter, r *http.Request, count func(int) 
 	if err := count(len(body)); err != nil {
 		return err
 	}
-	c := callerOf(r.Context())
 	if verr := def.CheckPatch(body, c.Admin()); verr != nil {
 		return verr
 	}
@@ -168,7 +166,8 @@ func (s *Server) change(w http.ResponseWriter, r *http.Request, count func(int) 
 	}
 	msg := fmt.Sprintf("%s %s %s", map[string]string{"PUT": "update", "PATCH": "modify"}[r.Method], def.Name, e.ID)
 	err = s.update(def, e.ID, msg, func(cur map[string]any) (map[string]any, error) {
-		if err := access(c, def, cur); err != nil {
+		owner, _ := cur[def.Owner].(string)
+		if err := access(c, def, owner); err != nil {
 			return nil, err
 		}
 		return resource.Merge(cur, body), nil
@@ -181,12 +180,12 @@ func (s *Server) change(w http.ResponseWriter, r *http.Request, count func(int) 
 	return nil
 }
 
-func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) error {
-	def, e, err := s.record(r)
+func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, c Caller) error {
+	def, e, err := s.record(r, c)
 	if err != nil {
 		return err
 	}
-	if c := callerOf(r.Context()); !c.Admin() && def.Owner == "uuid" {
+	if !c.Admin() && def.Owner == "uuid" {
 		return apierr.Forbidden("", "only an admin may delete %s", def.Name)
 	}
 	if err := s.checkUnreferenced(def, e.ID); err != nil {
@@ -207,7 +206,7 @@ func (s *Server) update(def *resource.Resource, id, msg string, fn func(cur map[
 		if !ok {
 			return apierr.NotFound("no %s with id %q", def.Name, id)
 		}
-		next, err := fn(cur.Rec)
+		next, err := fn(cur.Rec())
 		if err != nil {
 			return err
 		}

@@ -83,10 +83,10 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		if origin := s.allowedOrigin(r.Header.Get("Origin")); origin != "" {
-			h["Access-Control-Allow-Origin"] = []string{origin}
-			h["Access-Control-Allow-Headers"] = []string{"content-type, authorization"}
-			h["Vary"] = []string{"Origin"}
+		if origin := s.allowedOrigin(r.Header.Get("Origin")); origin != nil {
+			h["Access-Control-Allow-Origin"] = origin
+			h["Access-Control-Allow-Headers"] = allowHeaders
+			h["Vary"] = varyOrigin
 		}
 		if r.Method == http.MethodOptions {
 			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
@@ -98,18 +98,25 @@ func (s *Server) cors(next http.Handler) http.Handler {
 	})
 }
 
-func (s *Server) allowedOrigin(origin string) string {
+// Header values shared by all responses (never modified).
+var (
+	allowHeaders = []string{"content-type, authorization"}
+	varyOrigin   = []string{"Origin"}
+)
+
+// allowedOrigin returns the Access-Control-Allow-Origin value, or nil.
+func (s *Server) allowedOrigin(origin string) []string {
 	switch {
 	case len(s.CORSOrigins) == 0:
-		return ""
+		return nil
 	case slices.Contains(s.CORSOrigins, "*"):
-		return "*"
+		return []string{"*"}
 	case origin == "":
-		return s.CORSOrigins[0]
+		return s.CORSOrigins[:1:1]
 	case slices.Contains(s.CORSOrigins, origin):
-		return origin
+		return []string{origin}
 	}
-	return ""
+	return nil
 }
 
 // clientAddr is the caller's address: the connection's peer, or the

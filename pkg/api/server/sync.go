@@ -39,8 +39,8 @@ const syncTimeout = 5 * time.Minute
 
 // handleSync: POST /v1/sync/all/db. Karanas first, then users; a failure
 // leaves that record out of sync and is reported.
-func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) error {
-	if !callerOf(r.Context()).Admin() {
+func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, c Caller) error {
+	if !c.Admin() {
 		return apierr.Forbidden("", "only an admin may sync")
 	}
 	if s.Syncer == nil {
@@ -86,12 +86,12 @@ func (s *Server) karanasOf(u *store.Entry) []*store.Entry {
 	seen := map[string]bool{}
 	var out []*store.Entry
 	for _, k := range s.Store.List("karanas") {
-		if k.Rec["owner"] == u.ID {
+		if k.Owner == u.ID {
 			seen[k.ID] = true
 			out = append(out, k)
 		}
 	}
-	listed, _ := u.Rec["karanas"].([]any)
+	listed, _ := u.Rec()["karanas"].([]any)
 	for _, v := range listed {
 		id, _ := v.(string)
 		if k, ok := s.Store.Get("karanas", id); ok && !seen[id] {
@@ -103,16 +103,18 @@ func (s *Server) karanasOf(u *store.Entry) []*store.Entry {
 }
 
 func karanaOf(e *store.Entry) SyncKarana {
-	return SyncKarana{UUID: e.ID, Name: str(e.Rec, "name"), Owner: str(e.Rec, "owner"), InfluxPassword: str(e.Rec, "password_influx")}
+	rec := e.Rec()
+	return SyncKarana{UUID: e.ID, Name: str(rec, "name"), Owner: str(rec, "owner"), InfluxPassword: str(rec, "password_influx")}
 }
 
 func userOf(e *store.Entry) SyncUser {
-	u := SyncUser{UUID: e.ID, Name: str(e.Rec, "name"), Email: str(e.Rec, "email"), Role: str(e.Rec, "role"),
-		InfluxPassword: str(e.Rec, "password_influx")}
-	if c, ok := e.Rec["credentials"].(map[string]any); ok {
+	rec := e.Rec()
+	u := SyncUser{UUID: e.ID, Name: str(rec, "name"), Email: str(rec, "email"), Role: str(rec, "role"),
+		InfluxPassword: str(rec, "password_influx")}
+	if c, ok := rec["credentials"].(map[string]any); ok {
 		u.Login, _ = c["login"].(string)
 	}
-	listed, _ := e.Rec["karanas"].([]any)
+	listed, _ := rec["karanas"].([]any)
 	for _, v := range listed {
 		if id, ok := v.(string); ok {
 			u.Karanas = append(u.Karanas, id)

@@ -5,6 +5,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,12 +24,28 @@ const (
 
 // Entry is one stored record. Entries are never modified: a change
 // replaces the entry.
+//
+// To keep 10,000 users in a few MB, an entry holds the record only as
+// JSON: Rec decodes it when a write or a sync needs the fields.
 type Entry struct {
 	ID      string
-	Rec     map[string]any // the full record, password hashes included
-	Raw     []byte         // Rec as JSON, as dumped
-	Public  []byte         // the record as clients see it (no hashes)
-	Version uint64         // store version of the write that made it
+	Raw     []byte // the full record as JSON, password hashes included, as dumped
+	Public  []byte // the record as clients see it (no hashes)
+	Owner   string // value of the resource's owner field ("" without one)
+	Role    string // value of the role field, if any
+	Version uint64 // store version of the write that made it
+	keys    []string
+}
+
+// Rec decodes the record.
+func (e *Entry) Rec() map[string]any {
+	dec := json.NewDecoder(bytes.NewReader(e.Raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		panic(fmt.Sprintf("stored record %s is not JSON: %v", e.ID, err)) // we encoded it
+	}
+	return m
 }
 
 // Change creates, replaces (Rec set) or deletes (Rec nil) one record.
@@ -45,8 +62,10 @@ type Change struct {
 var ErrStale = errors.New("the record changed while this change was prepared")
 
 // Committer records a durable change in history; Commit must not block.
+// dump is table_db.json's new content; the committer owns it (it must
+// not read the file, which the next write may be replacing).
 type Committer interface {
-	Commit(msg string)
+	Commit(msg string, dump []byte)
 }
 
 type table struct {
@@ -160,7 +179,8 @@ func (s *Store) Apply(msg string, changes ...Change) error {
 	}
 	s.mu.Unlock()
 	if s.committer != nil {
-		s.committer.Commit(msg)
+		s.committer.Commit(msg, s.buf)
+		s.buf = nil // handed over: the next write builds a new one
 	}
 	return nil
 }
@@ -189,7 +209,20 @@ func newEntry(def *resource.Resource, id string, rec map[string]any, version uin
 	if err != nil {
 		return nil, fmt.Errorf("encoding %s %s: %w", def.Name, id, err)
 	}
-	return &Entry{ID: id, Rec: rec, Raw: raw, Public: pub, Version: version}, nil
+	e := &Entry{ID: id, Raw: raw, Public: pub, Version: version}
+	if def.Owner != "" {
+		e.Owner, _ = rec[def.Owner].(string)
+	}
+	e.Role, _ = rec["role"].(string)
+	for _, path := range def.Unique {
+		v, ok := resource.Get(rec, path)
+		if !ok {
+			e.keys = append(e.keys, "")
+			continue
+		}
+		e.keys = append(e.keys, key(v))
+	}
+	return e, nil
 }
 
 // apply replaces, adds or (e nil) removes one record; the caller holds mu.
@@ -219,15 +252,14 @@ func (t *table) apply(id string, e *Entry) {
 }
 
 func (t *table) index(e *Entry, add bool) {
-	for _, path := range t.def.Unique {
-		v, ok := resource.Get(e.Rec, path)
-		if !ok {
-			continue
-		}
-		if add {
-			t.uniq[path][key(v)] = e.ID
-		} else if t.uniq[path][key(v)] == e.ID {
-			delete(t.uniq[path], key(v))
+	for i, path := range t.def.Unique {
+		k := e.keys[i]
+		switch {
+		case k == "":
+		case add:
+			t.uniq[path][k] = e.ID
+		case t.uniq[path][k] == e.ID:
+			delete(t.uniq[path], k)
 		}
 	}
 }
