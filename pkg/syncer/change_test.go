@@ -172,7 +172,6 @@ func TestBadInputIsRefusedBeforeAnyRequest(t *testing.T) {
 			u.InfluxPassword = "short"
 			return e.s.SyncUser(ctx, u, nil)
 		}, "shorter than 8"},
-		{"someone else's karana", func() (bool, error) { return e.s.SyncUser(ctx, ann, []syncer.Karana{k3}) }, "belongs to " + bob.UUID},
 		{"grafana admin login", func() (bool, error) {
 			u := ann
 			u.Login = "Admin"
@@ -272,5 +271,26 @@ func TestInfluxUserCreatedMeanwhile(t *testing.T) {
 	}
 	if muts := e.rec.take(); !slices.ContainsFunc(muts, func(m string) bool { return strings.HasPrefix(m, "influx SET PASSWORD") }) {
 		t.Errorf("requests %q, want a SET PASSWORD after the failed CREATE USER", muts)
+	}
+}
+
+func TestKaranaOfAnotherOwnerIsReportedNotSynced(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	changed, err := e.s.SyncUser(ctx, ann, []syncer.Karana{k1, k3})
+	if err == nil || !strings.Contains(err.Error(), "karana "+k3.UUID+" (owner "+bob.UUID+")") {
+		t.Fatalf("got %v, want an error naming k3 and its owner", err)
+	}
+	if !changed {
+		t.Error("the rest of the user was not synced")
+	}
+	if err := e.as(syncer.KaranaInfluxUser(k1.UUID), k1.InfluxPassword).Write(ctx, syncer.DatabaseName(ann.UUID), "temp c=1"); err != nil {
+		t.Errorf("ann's own karana: %v", err)
+	}
+	users, _ := e.admin.Users(ctx)
+	for _, u := range users {
+		if u.Name == syncer.KaranaInfluxUser(k3.UUID) {
+			t.Error("bob's karana was synced as part of ann")
+		}
 	}
 }

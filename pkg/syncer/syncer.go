@@ -103,9 +103,10 @@ func (s *Syncer) SyncKarana(ctx context.Context, k Karana) (changed bool, err er
 
 // SyncUser makes the user's database, read-only InfluxDB user, Grafana
 // organisation, Grafana login, membership and data source match u, and
-// syncs each of karanas (which must belong to u; an empty Owner is taken as
-// u). changed reports whether anything had to be changed, even when err is
-// not nil.
+// syncs each of karanas that belongs to u (an empty Owner is taken as u).
+// Karanas owned by someone else are left alone and reported in the error
+// after everything else is done. changed reports whether anything had to be
+// changed, even when err is not nil.
 func (s *Syncer) SyncUser(ctx context.Context, u User, karanas []Karana) (changed bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -130,15 +131,7 @@ func (r *run) user(ctx context.Context, u User, karanas []Karana) error {
 	if strings.EqualFold(u.Login, r.s.cfg.GrafanaUser) {
 		return fmt.Errorf("syncing user %s: grafana login %q is the grafana admin's; refusing to manage it", u.UUID, u.Login)
 	}
-	karanas = append([]Karana(nil), karanas...) // the caller's slice stays as it was
-	for i := range karanas {
-		if karanas[i].Owner == "" {
-			karanas[i].Owner = u.UUID
-		}
-		if !sameUUID(karanas[i].Owner, u.UUID) {
-			return fmt.Errorf("syncing user %s: karana %s belongs to %s, not to this user", u.UUID, karanas[i].UUID, karanas[i].Owner)
-		}
-	}
+	own, foreign := splitByOwner(u, karanas)
 	n := namesFor(r.s.cfg.TenantID, u.UUID)
 	if err := r.ensureDatabase(ctx, n.Database); err != nil {
 		return fmt.Errorf("syncing user %s: %w", u.UUID, err)
@@ -146,7 +139,7 @@ func (r *run) user(ctx context.Context, u User, karanas []Karana) error {
 	if err := r.ensureInfluxUser(ctx, n.InfluxUser, u.InfluxPassword, map[string]influx.Privilege{n.Database: influx.Read}); err != nil {
 		return fmt.Errorf("syncing user %s: %w", u.UUID, err)
 	}
-	for _, k := range karanas {
+	for _, k := range own {
 		if err := r.karana(ctx, k); err != nil {
 			return fmt.Errorf("syncing user %s: %w", u.UUID, err)
 		}
@@ -154,7 +147,28 @@ func (r *run) user(ctx context.Context, u User, karanas []Karana) error {
 	if err := r.grafanaUser(ctx, u, n); err != nil {
 		return fmt.Errorf("syncing user %s: %w", u.UUID, err)
 	}
+	if len(foreign) > 0 {
+		return fmt.Errorf("syncing user %s: not synced here, they belong to other users: %s (sync them with their owners)",
+			u.UUID, strings.Join(foreign, ", "))
+	}
 	return nil
+}
+
+// splitByOwner returns copies of the user's own karanas (an empty Owner
+// counts as the user) and a description of those owned by someone else.
+// The caller's slice is left as it was.
+func splitByOwner(u User, karanas []Karana) (own []Karana, foreign []string) {
+	for _, k := range karanas {
+		if k.Owner == "" {
+			k.Owner = u.UUID
+		}
+		if sameUUID(k.Owner, u.UUID) {
+			own = append(own, k)
+		} else {
+			foreign = append(foreign, fmt.Sprintf("karana %s (owner %s)", k.UUID, k.Owner))
+		}
+	}
+	return own, foreign
 }
 
 func (r *run) karana(ctx context.Context, k Karana) error {
