@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"strings"
 	"sync"
@@ -102,7 +103,15 @@ func (e *Engine) tenantRole(ctx context.Context, t inventory.Tenant, r inventory
 			return fail("boot", err)
 		}
 	}
-	role := provision.ForRole(provision.Tenant{Inv: e.Inv, T: t, Secrets: sec, Binary: e.Binary}, r)
+	pt := provision.Tenant{Inv: e.Inv, T: t, Secrets: sec, Binary: e.Binary}
+	if r == inventory.RoleAPI {
+		code, err := e.LXD.Exec(ctx, name, []string{"test", "-x", "/usr/bin/git"}, nil, io.Discard, io.Discard)
+		if err != nil {
+			return fail("configuration", err)
+		}
+		pt.NoGit = code != 0
+	}
+	role := provision.ForRole(pt, r)
 	did, err = provision.Apply(ctx, e.LXD, name, role, IsRemoteImage(spec.Image))
 	if err != nil {
 		return fail("configuration", err)

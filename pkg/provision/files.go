@@ -62,6 +62,7 @@ type Tenant struct {
 	T       inventory.Tenant
 	Secrets *secrets.Tenant
 	Binary  []byte // the karana binary for the API container
+	NoGit   bool   // the API container has no git: history disabled
 }
 
 func (t Tenant) url(r inventory.Role, port int) string {
@@ -144,6 +145,9 @@ type APIConfig struct {
 // APIGit is where the API pushes its data repository ("" = nowhere).
 type APIGit struct {
 	Remote string `yaml:"remote"`
+	// Disabled turns the data history off: set when the API container has
+	// no git (the API refuses to start without it otherwise).
+	Disabled bool `yaml:"disabled,omitempty"`
 }
 
 // APIJWT signs the API's tokens.
@@ -181,6 +185,7 @@ func API(t Tenant) Role {
 		Tenant:            APITenant{ID: t.T.ID, Customer: t.T.Customer, LoginResource: "users", LoginField: "credentials"},
 		InfluxDB:          APIService{URL: t.url(inventory.RoleInfluxDB, t.Inv.Services.InfluxDB.Port), User: s.InfluxDB.User, Password: s.InfluxDB.Password},
 		Grafana:           APIService{URL: t.url(inventory.RoleGrafana, t.Inv.Services.Grafana.Port), User: s.Grafana.User, Password: s.Grafana.Password},
+		Git:               APIGit{Disabled: t.NoGit},
 	}
 	data, err := yaml.Marshal(cfg)
 	if err != nil {
