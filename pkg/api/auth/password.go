@@ -41,7 +41,7 @@ type Hasher struct {
 	cost   Argon2
 	prefix string // "$argon2id$v=19$m=..,t=..,p=..$": hashes with it are current
 	dec    *crypt.Decoder
-	dummy  string // verified against when a login is unknown, to take the same time
+	dummy  string        // verified against when a login is unknown, to take the same time
 	sem    chan struct{} // bounds concurrent hashes: each takes MemoryKiB of memory
 }
 

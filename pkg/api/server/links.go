@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -20,12 +21,23 @@ func (s *Server) write(def *resource.Resource, id string, expect *store.Entry, r
 	if expect != nil {
 		old = expect.Rec()
 	}
-	changes := []store.Change{{Res: def.Name, ID: id, Rec: rec, Expect: expect}}
-	links, err := s.linkChanges(def, id, old, rec)
-	if err != nil {
-		return err
+	for attempt := 0; ; attempt++ {
+		changes := []store.Change{{Res: def.Name, ID: id, Rec: rec, Expect: expect}}
+		links, err := s.linkChanges(def, id, old, rec)
+		if err != nil {
+			return err
+		}
+		err = s.Store.Apply(msg, append(changes, links...)...)
+		if !errors.Is(err, store.ErrStale) || attempt == 9 {
+			return err
+		}
+		if expect != nil {
+			if cur, _ := s.Store.Get(def.Name, id); cur != expect {
+				return err // the record itself changed: the caller starts over
+			}
+		}
+		// a linked record (the owner's list) changed meanwhile: recompute
 	}
-	return s.Store.Apply(msg, append(changes, links...)...)
 }
 
 // checkRefs: a uuid field with a ref must name an existing record.

@@ -182,3 +182,30 @@ func TestPasswordChangeAndCORS(t *testing.T) {
 		t.Errorf("CORS origin: %q", got)
 	}
 }
+
+func TestConcurrentKaranasKeepTheOwnersList(t *testing.T) {
+	e := newEnv(t)
+	a, ta := e.createUser("alice", "client")
+	done := make(chan int)
+	for w := 0; w < 4; w++ {
+		go func(w int) {
+			n := 0
+			for i := 0; i < 10; i++ {
+				rec := e.raw("POST", "/v1/karanas/new", ta, map[string]any{"name": "k"})
+				if rec.Code == http.StatusCreated {
+					n++
+				}
+			}
+			done <- n
+		}(w)
+	}
+	created := 0
+	for w := 0; w < 4; w++ {
+		created += <-done
+	}
+	_, out := e.do("GET", "/v1/users/"+a, ta, nil)
+	list := records(t, out)[a].(map[string]any)["karanas"].([]any)
+	if created != 40 || len(list) != 40 {
+		t.Errorf("created %d karanas, the owner's list holds %d; want 40 and 40", created, len(list))
+	}
+}
