@@ -25,10 +25,31 @@ type Progress interface {
 // StartTimeout bounds the wait for a started daemon's socket to answer.
 var StartTimeout = 2 * time.Minute
 
-// EnsureLXD installs LXD when missing and starts it when its socket does
-// not answer, reporting each step. It changes nothing on a host where LXD
-// already answers, and reports whether it changed anything.
+// EnsureLXD raises the kernel limits containers share (Sysctls), installs
+// LXD when missing and starts it when its socket does not answer,
+// reporting each step. It changes nothing on a host that is ready, and
+// reports whether it changed anything.
 func EnsureLXD(ctx context.Context, p Progress) (bool, error) {
+	p.Start("kernel limits for containers")
+	raised, err := raiseSysctls()
+	if err != nil {
+		p.Fail(err.Error())
+		return false, err
+	}
+	p.End(raisedResult(raised))
+	changed := len(raised) > 0
+	ch, err := ensureDaemon(ctx, p)
+	return changed || ch, err
+}
+
+func raisedResult(keys []string) string {
+	if len(keys) == 0 {
+		return "unchanged"
+	}
+	return "raised " + strings.Join(keys, ", ")
+}
+
+func ensureDaemon(ctx context.Context, p Progress) (bool, error) {
 	p.Start("checking LXD on this host")
 	st, err := Probe(ctx)
 	if err != nil {

@@ -82,3 +82,16 @@ func TestParseOSRelease(t *testing.T) {
 		})
 	}
 }
+
+func TestToRaise(t *testing.T) {
+	cur := map[string]int64{
+		"kernel.keys.maxkeys":           200,     // kernel default: raise
+		"kernel.keys.maxbytes":          5000000, // already above: keep
+		"fs.inotify.max_user_instances": 1024,    // equal: keep
+		// fs.inotify.max_user_watches unreadable: leave alone
+	}
+	got := ToRaise(cur)
+	if len(got) != 1 || got[0].Key != "kernel.keys.maxkeys" || got[0].Want != 2000 {
+		t.Errorf("ToRaise = %+v, want only kernel.keys.maxkeys -> 2000", got)
+	}
+}

@@ -66,7 +66,13 @@ func Build(ctx context.Context, c lxd.Client, role string, opts Options) (fp str
 			return "", false, err
 		}
 	}
+	if os.Geteuid() != 0 {
+		return "", false, fmt.Errorf("building image %q: needs root (debootstrap, chroot): run with sudo", opts.Alias)
+	}
 	fp, err = build(ctx, c, r, opts)
+	if err != nil && r.Hint != "" {
+		return "", false, fmt.Errorf("building image %q (%s): %w\nhint: %s", opts.Alias, r.Role, err, r.Hint)
+	}
 	if err != nil {
 		return "", false, fmt.Errorf("building image %q (%s): %w", opts.Alias, r.Role, err)
 	}

@@ -48,6 +48,7 @@ type Recipe struct {
 	Files    []File   // written after the packages are installed
 	Enable   []string // systemd units enabled at the end
 	Note     string   // shown in image list and stored as a property
+	Hint     string   // added to a failed build's error
 }
 
 // NormalizeRole maps the container role names (influx) to image roles.
@@ -102,7 +103,8 @@ func RecipeFor(role string) (Recipe, error) {
 		return Recipe{Role: role, Packages: []string{"influxdb"}, Note: "InfluxDB 1.x from Debian"}, nil
 	case "grafana":
 		return Recipe{Role: role, Packages: []string{"grafana"}, Setup: grafanaRepo,
-			Enable: []string{"grafana-server.service"}, Note: "Grafana from apt.grafana.com"}, nil
+			Enable: []string{"grafana-server.service"}, Note: "Grafana from apt.grafana.com",
+			Hint: "the grafana image needs https://apt.grafana.com to be reachable; a test back end can use the stand-in image (see docs/images.md)"}, nil
 	}
 	return Recipe{Role: role, Note: "base only; karana pushes its own binary"}, nil
 }

@@ -5,6 +5,7 @@ import (
 
 	apicmd "github.com/karana-project/karana/pkg/cmd/api"
 	"github.com/karana-project/karana/pkg/cmd/balancer"
+	imagecmd "github.com/karana-project/karana/pkg/cmd/image"
 	"github.com/karana-project/karana/pkg/cmd/status"
 	"github.com/karana-project/karana/pkg/cmd/tenant"
 	"github.com/karana-project/karana/pkg/cmd/up"
@@ -16,6 +17,7 @@ func addCommands(cmd *cobra.Command, f *cmdutil.Factory) {
 	cmd.AddCommand(
 		apicmd.NewCmdAPI(f),
 		balancer.NewCmdBalancer(f),
+		imagecmd.NewCmdImage(f),
 		status.NewCmdStatus(f, nil),
 		tenant.NewCmdTenant(f),
 		up.NewCmdUp(f, nil),
