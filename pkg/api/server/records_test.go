@@ -109,11 +109,21 @@ func TestAdminManagesEverything(t *testing.T) {
 	if code, _ := e.do("POST", "/v1/sync/all/db", ta, nil); code != 200 {
 		t.Errorf("a promoted user's old token carries the new role: %d", code)
 	}
+	b, _ := e.createUser("bob", "client")
+	if code, out := e.do("PATCH", "/v1/karanas/"+k, e.admin, map[string]any{"owner": b}); code != 200 {
+		t.Fatalf("admin moving a karana: %d %v", code, out)
+	}
+	for owner, want := range map[string]int{a: 0, b: 1} {
+		_, out := e.do("GET", "/v1/users/"+owner, e.admin, nil)
+		if got := records(t, out)[owner].(map[string]any)["karanas"].([]any); len(got) != want {
+			t.Errorf("after the move %s lists %v, want %d karanas", owner, got, want)
+		}
+	}
 	if code, _ := e.do("DELETE", "/v1/karanas/"+k, e.admin, nil); code != 200 {
 		t.Errorf("admin deleting a karana: %d", code)
 	}
-	_, out = e.do("GET", "/v1/users/"+a, e.admin, nil)
-	if got := records(t, out)[a].(map[string]any)["karanas"].([]any); len(got) != 0 {
+	_, out = e.do("GET", "/v1/users/"+b, e.admin, nil)
+	if got := records(t, out)[b].(map[string]any)["karanas"].([]any); len(got) != 0 {
 		t.Errorf("the deleted karana stays in the owner's list: %v", got)
 	}
 	if code, _ := e.do("DELETE", "/v1/users/"+a, e.admin, nil); code != 200 {
@@ -145,6 +155,8 @@ func TestBadRequests(t *testing.T) {
 		{"unknown resource id", "GET", "/v1/nothing/" + a, nil, 404, ""},
 		{"unknown id", "GET", "/v1/users/0b6bb1a4-6c4b-4b47-9b3c-3c4b0a3ab0f1", nil, 404, ""},
 		{"unknown endpoint", "GET", "/v2/users/", nil, 404, ""},
+		{"wrong method", "POST", "/v1/users/" + a, map[string]any{"name": "x"}, 405, ""},
+		{"wrong method on sync", "GET", "/v1/sync/all/db", nil, 405, ""},
 		{"PUT with one change", "PUT", "/v1/users/" + a, map[string]any{"name": "x"}, 400, ""},
 		{"PATCH with two", "PATCH", "/v1/users/" + a, map[string]any{"name": "x", "email": "y@example.org"}, 400, ""},
 		{"PATCH with none", "PATCH", "/v1/users/" + a, map[string]any{}, 400, ""},

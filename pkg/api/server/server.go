@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/karana-project/karana/pkg/api/apierr"
 	"github.com/karana-project/karana/pkg/api/auth"
 	"github.com/karana-project/karana/pkg/api/store"
 )
@@ -72,10 +73,23 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /v1/{res}/{id}", s.serve(s.authed(s.handlePut)))
 	mux.HandleFunc("PATCH /v1/{res}/{id}", s.serve(s.authed(s.handlePatch)))
 	mux.HandleFunc("DELETE /v1/{res}/{id}", s.serve(s.authed(s.handleDelete)))
+	for path, allow := range map[string]string{
+		"/healthz": "GET", "/v1/sync/all/db": "POST",
+		"/v1/{res}": "GET", "/v1/{res}/{$}": "GET", "/v1/{res}/{id}": "GET, PUT, PATCH, DELETE",
+	} {
+		mux.HandleFunc(path, s.methodNotAllowed(allow))
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errNotFound(r.URL.Path))
 	})
 	return s.cors(mux)
+}
+
+func (s *Server) methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		s.writeError(w, r, apierr.New(http.StatusMethodNotAllowed, "%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow))
+	}
 }
 
 // cors answers preflights and marks responses for the allowed origins, as
