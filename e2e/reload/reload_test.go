@@ -60,7 +60,7 @@ func setup(t *testing.T) *suite {
 images:
   balancer: karana/balancer
   influxdb: karana/influxdb
-  grafana: karana/grafana-standin
+  grafana: "images:debian/12" # no tenant container is created here: not built
   api: karana/api
 balancers:
   outer: {name: lb0, http_port: 80, https_port: 443, publish: false}
@@ -79,7 +79,23 @@ tls:
 	if s.lxd, err = lxd.ConnectInventory(context.Background(), inv); err != nil {
 		t.Fatal(err)
 	}
+	if os.Getenv("KARANA_E2E_KEEP") != "1" {
+		t.Cleanup(s.removeBalancers)
+	}
 	return s
+}
+
+// removeBalancers deletes the suite's containers (the project, bridge and
+// images stay for the next run); KARANA_E2E_KEEP=1 keeps them to look at.
+func (s *suite) removeBalancers() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, n := range []string{"lb0", "lb1", "lb2"} {
+		_ = s.lxd.StopInstance(ctx, n, true)
+		if err := s.lxd.DeleteInstance(ctx, n); err != nil {
+			s.t.Logf("removing %s: %v", n, err)
+		}
+	}
 }
 
 // writeInventory writes the inventory with tenants t<n> for each n, and
@@ -106,32 +122,60 @@ func (s *suite) writeInventory(tenants []int, cert string) {
 // karana runs the binary on the suite's inventory and checks its exit code.
 func (s *suite) karana(t *testing.T, wantCode int, args ...string) (stdout, stderr string) {
 	t.Helper()
+	out, errOut, code := s.run(t, args...)
+	if code != wantCode {
+		t.Fatalf("karana %s exited %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, wantCode, out, errOut)
+	}
+	return out, errOut
+}
+
+func (s *suite) run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, s.bin, append(args, "--inventory", s.inv)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
-	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatalf("karana %s: %v", strings.Join(args, " "), err)
 	}
-	if code != wantCode {
-		t.Fatalf("karana %s exited %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, wantCode, out.String(), errb.String())
-	}
-	return out.String(), errb.String()
+	return out.String(), errb.String(), code
 }
 
+// status is `karana balancer status -o json`; exit 4 (not all healthy)
+// is a valid answer.
 func (s *suite) status(t *testing.T) balancer.StatusReport {
 	t.Helper()
-	out, _ := s.karana(t, 0, "balancer", "status", "-o", "json")
+	out, errOut, code := s.run(t, "balancer", "status", "-o", "json")
 	var rep balancer.StatusReport
+	if code != 0 && code != 4 {
+		t.Fatalf("balancer status exited %d:\n%s%s", code, out, errOut)
+	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("balancer status -o json: %v\n%s", err, out)
 	}
 	return rep
+}
+
+// waitHealthy waits until lb0 sees both inner balancers UP and ready with
+// matching configurations: lb0's checks need two passes after `up`.
+func (s *suite) waitHealthy(t *testing.T) balancer.StatusReport {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		rep := s.status(t)
+		if rep.Healthy() {
+			return rep
+		}
+		if time.Now().After(deadline) {
+			b, _ := json.MarshalIndent(rep, "", "  ")
+			t.Fatalf("balancer status not healthy after 60s:\n%s", b)
+		}
+		time.Sleep(time.Second)
+	}
 }
 
 // haproxyPids lists the haproxy processes (master and workers) in a container.
