@@ -82,21 +82,25 @@ func configCovers(have, want map[string]string) bool {
 	return true
 }
 
-// waitBooted waits until systemd in container has finished starting its
-// units, so that systemctl and the services answer.
+// waitBooted waits until systemd in container answers and has left early
+// boot, so that systemctl can queue jobs. It does not wait for every boot
+// job (--wait): a unit karana does not need may take long or never finish.
 func (e *Engine) waitBooted(ctx context.Context, name string) error {
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	var last error
 	for {
 		var out bytes.Buffer
-		_, err := e.LXD.Exec(ctx, name, []string{"systemctl", "is-system-running", "--wait"}, nil, &out, &out)
+		ectx, ecancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := e.LXD.Exec(ectx, name, []string{"systemctl", "is-system-running"}, nil, &out, &out)
+		ecancel()
 		state := strings.TrimSpace(out.String())
-		if err == nil && state != "" && state != "initializing" && state != "starting" && state != "offline" {
-			return nil // running, or degraded by a unit karana does not need
-		}
-		last = err
-		if last == nil {
+		switch {
+		case err != nil:
+			last = err
+		case state == "running" || state == "degraded" || state == "starting":
+			return nil
+		default:
 			last = fmt.Errorf("systemd is %q", state)
 		}
 		select {

@@ -96,12 +96,16 @@ func Apply(ctx context.Context, r Runner, container string, role Role, plainImag
 
 func sameFile(ctx context.Context, r Runner, container string, f File) (bool, error) {
 	if len(f.Data) > largeFileDigest {
-		out, err := Run(ctx, r, container, "sh", "-c", "sha256sum "+f.Path+" 2>/dev/null || true")
-		if err != nil {
-			return false, err
+		// Compared through a small digest file written beside it: cheaper
+		// than pulling megabytes, and steadier than parsing exec output.
+		have, err := r.PullFile(ctx, container, f.Path+".sha256")
+		if errors.Is(err, lxd.ErrNotFound) {
+			return false, nil
 		}
-		sum := sha256.Sum256(f.Data)
-		return strings.HasPrefix(out, hex.EncodeToString(sum[:])), nil
+		if err != nil {
+			return false, fmt.Errorf("reading %s.sha256 in %s: %w", f.Path, container, err)
+		}
+		return strings.TrimSpace(string(have)) == digest(f.Data), nil
 	}
 	have, err := r.PullFile(ctx, container, f.Path)
 	if errors.Is(err, lxd.ErrNotFound) {
@@ -117,8 +121,12 @@ func pushFile(ctx context.Context, r Runner, container string, f File) error {
 	if _, err := Run(ctx, r, container, "mkdir", "-p", path.Dir(f.Path)); err != nil {
 		return err
 	}
-	if err := r.PushFile(ctx, container, f.Path, f.Data, f.Mode); err != nil {
-		return fmt.Errorf("writing %s in %s: %w", f.Path, container, err)
+	if len(f.Data) <= largeFileDigest {
+		if err := r.PushFile(ctx, container, f.Path, f.Data, f.Mode); err != nil {
+			return fmt.Errorf("writing %s in %s: %w", f.Path, container, err)
+		}
+	} else if err := pushRename(ctx, r, container, f); err != nil {
+		return err
 	}
 	if f.Group != "" {
 		// The group exists once the package is installed; a missing
@@ -129,6 +137,28 @@ func pushFile(ctx context.Context, r Runner, container string, f File) error {
 		}
 	}
 	return nil
+}
+
+// pushRename pushes a large file (the karana binary) beside its place and
+// renames it over: a running binary cannot be written (Text file busy),
+// and a half-pushed one never runs.
+func pushRename(ctx context.Context, r Runner, container string, f File) error {
+	tmp := f.Path + ".karana-new"
+	if err := r.PushFile(ctx, container, tmp, f.Data, f.Mode); err != nil {
+		return fmt.Errorf("writing %s in %s: %w", f.Path, container, err)
+	}
+	if _, err := Run(ctx, r, container, "mv", "-f", tmp, f.Path); err != nil {
+		return err
+	}
+	if err := r.PushFile(ctx, container, f.Path+".sha256", []byte(digest(f.Data)+"\n"), 0o644); err != nil {
+		return fmt.Errorf("writing %s.sha256 in %s: %w", f.Path, container, err)
+	}
+	return nil
+}
+
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // ensureUnit enables and starts unit, restarting it when its files changed.
