@@ -139,29 +139,16 @@ func (s *Store) writeDump(changes []Change, entries []*Entry) error {
 		}
 		over[c.Res][c.ID] = entries[i]
 	}
-	b := append(s.buf[:0], "{\n"...)
+	b := s.buf[:0]
+	if b == nil {
+		b = make([]byte, 0, s.dumpSize+64<<10) // the last dump's size: no regrowing
+	}
+	b = append(b, "{\n"...)
 	s.mu.RLock()
 	for n, name := range s.names {
 		b = strconv.AppendQuote(b, name)
 		b = append(b, ": {"...)
-		first := true
-		for _, id := range mergeIDs(s.tables[name].ids, over[name]) {
-			e, changed := over[name][id]
-			if !changed {
-				e = s.tables[name].recs[id]
-			}
-			if e == nil {
-				continue
-			}
-			if !first {
-				b = append(b, ',')
-			}
-			first = false
-			b = append(b, "\n  "...)
-			b = strconv.AppendQuote(b, id)
-			b = append(b, ": "...)
-			b = append(b, e.Raw...)
-		}
+		b = s.tables[name].appendRecords(b, over[name])
 		b = append(b, "\n}"...)
 		if n < len(s.names)-1 {
 			b = append(b, ',')
@@ -170,8 +157,45 @@ func (s *Store) writeDump(changes []Change, entries []*Entry) error {
 	}
 	s.mu.RUnlock()
 	b = append(b, "}\n"...)
-	s.buf = b
+	s.buf, s.dumpSize = b, len(b)
 	return s.replaceDump(b)
+}
+
+// appendRecords appends the table's records, sorted by id, with over
+// applied: ids (uuids, which need no escaping) are merged in order.
+func (t *table) appendRecords(b []byte, over map[string]*Entry) []byte {
+	var added []string
+	for id := range over {
+		if _, exists := t.recs[id]; !exists {
+			added = append(added, id)
+		}
+	}
+	sort.Strings(added)
+	first := true
+	for i, j := 0, 0; i < len(t.ids) || j < len(added); {
+		var id string
+		if j == len(added) || (i < len(t.ids) && t.ids[i] < added[j]) {
+			id, i = t.ids[i], i+1
+		} else {
+			id, j = added[j], j+1
+		}
+		e, changed := over[id]
+		if !changed {
+			e = t.recs[id]
+		}
+		if e == nil {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, "\n  \""...)
+		b = append(b, id...)
+		b = append(b, "\": "...)
+		b = append(b, e.Raw...)
+	}
+	return b
 }
 
 // replaceDump replaces table_db.json atomically and durably like
@@ -211,22 +235,6 @@ func (s *Store) replaceDump(data []byte) error {
 		}
 	}
 	return fsutil.SyncDir(s.dir)
-}
-
-// mergeIDs returns ids plus the new ids of over, sorted.
-func mergeIDs(ids []string, over map[string]*Entry) []string {
-	var added []string
-	for id := range over {
-		if i := sort.SearchStrings(ids, id); i == len(ids) || ids[i] != id {
-			added = append(added, id)
-		}
-	}
-	if len(added) == 0 {
-		return ids
-	}
-	out := append(append(make([]string, 0, len(ids)+len(added)), ids...), added...)
-	sort.Strings(out)
-	return out
 }
 
 // writeState writes tablestate_db.json (the seed's TABLES_META) when its

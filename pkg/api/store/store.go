@@ -86,8 +86,9 @@ type Store struct {
 	tables  map[string]*table
 	version uint64
 
-	wmu sync.Mutex // one writer at a time
-	buf []byte     // dump buffer, reused by writers
+	wmu      sync.Mutex // one writer at a time
+	buf      []byte     // dump buffer, reused by writers until handed to the committer
+	dumpSize int
 }
 
 // Resource returns the definition of a resource, or nil.
