@@ -2,6 +2,9 @@ package balancer
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -69,4 +72,26 @@ func TestStatusReportsEachInner(t *testing.T) {
 	if lb2.Health != "down" || rep.Healthy() {
 		t.Errorf("lb2 down not reported: %+v", lb2)
 	}
+}
+
+func TestLockRollIsExclusive(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the lock lives in /run/karana, root's")
+	}
+	inv := testInventory()
+	inv.LXD.Project = fmt.Sprintf("karana-locktest-%d", os.Getpid())
+	unlock, err := lockRoll(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(filepath.Join(HostSocketDir, inv.LXD.Project+".reload.lock"))
+	if _, err := lockRoll(inv); err == nil || !strings.Contains(err.Error(), "another rolling reload") {
+		t.Errorf("second lock: %v, want refused", err)
+	}
+	unlock()
+	again, err := lockRoll(inv)
+	if err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	again()
 }

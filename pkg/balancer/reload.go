@@ -50,6 +50,13 @@ func Reload(ctx context.Context, opts ReloadOptions) (*ReloadReport, error) {
 	if err := reachable(ctx, rt(outer), outer); err != nil {
 		return nil, err
 	}
+	if !opts.DryRun {
+		unlock, err := lockRoll(inv)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	roll := &Roll{
 		Outer: rt(outer), Inner: map[string]Runtime{}, Files: map[string]Files{},
 		DrainTimeout: opts.DrainTimeout, ReloadTimeout: opts.ReloadTimeout,

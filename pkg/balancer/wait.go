@@ -138,7 +138,9 @@ func (r *Roll) pid(ctx context.Context, name string) int64 {
 // haproxy's log says why.
 func (r *Roll) waitNewWorker(ctx context.Context, t Target, oldPid int64) (int64, error) {
 	rt := r.Inner[t.Name()]
-	if rt == nil {
+	if rt == nil || oldPid == 0 {
+		// No socket, or it did not answer before the reload: nothing to
+		// compare with, so lb0's health check alone says it took.
 		return 0, nil
 	}
 	deadline := time.Now().Add(r.ReloadTimeout)
