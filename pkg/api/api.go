@@ -78,6 +78,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (app *App, err er
 		if err != nil {
 			return nil, err
 		}
+		a.git.SetRelease(st.Release)
 		st.SetCommitter(a.git)
 	}
 	if a.Server, err = newServer(cfg, st, o, log); err != nil {

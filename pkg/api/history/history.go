@@ -38,6 +38,7 @@ type Git struct {
 	cond    *sync.Cond
 	pending []string
 	dump    []byte // the newest content of files[0], nil when git has it
+	release func([]byte)
 	queued  uint64 // messages received
 	done    uint64 // messages committed (or given up on)
 	closed  bool
@@ -75,9 +76,19 @@ func (g *Git) Commit(msg string, dump []byte) {
 		return
 	}
 	g.pending = append(g.pending, msg)
+	if g.dump != nil && g.release != nil {
+		g.release(g.dump) // superseded: the newer dump is committed instead
+	}
 	g.dump = dump
 	g.queued++
 	g.cond.Broadcast()
+}
+
+// SetRelease sets where dumps go once committed (or superseded), for reuse.
+func (g *Git) SetRelease(f func([]byte)) {
+	g.mu.Lock()
+	g.release = f
+	g.mu.Unlock()
 }
 
 // Flush waits until every change queued so far is committed.
@@ -128,6 +139,9 @@ func (g *Git) run() {
 			g.log.Error("git commit failed; the dump on disk is current and will be committed later", "err", err)
 		}
 		g.mu.Lock()
+		if dump != nil && g.release != nil {
+			g.release(dump)
+		}
 		g.done += uint64(len(msgs))
 		g.cond.Broadcast()
 		closed := g.closed

@@ -35,6 +35,7 @@ func BenchmarkApply10k(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer g.Close(context.Background())
+		g.SetRelease(s.Release)
 		s.SetCommitter(g)
 	}
 	lat := make([]time.Duration, 0, b.N)

@@ -33,7 +33,7 @@ func Open(o Options) (s *Store, upgraded int, err error) {
 	if err := os.MkdirAll(o.Dir, 0o750); err != nil {
 		return nil, 0, fmt.Errorf("creating data folder: %w", err)
 	}
-	s = &Store{dir: o.Dir, committer: o.Committer, tables: map[string]*table{}}
+	s = &Store{dir: o.Dir, committer: o.Committer, tables: map[string]*table{}, free: make(chan []byte, 2)}
 	for _, r := range o.Resources {
 		t := &table{def: r, recs: map[string]*Entry{}, uniq: map[string]map[string]string{}, synced: map[string]bool{}}
 		for _, u := range r.Unique {
@@ -141,7 +141,11 @@ func (s *Store) writeDump(changes []Change, entries []*Entry) error {
 	}
 	b := s.buf[:0]
 	if b == nil {
-		b = make([]byte, 0, s.dumpSize+64<<10) // the last dump's size: no regrowing
+		select {
+		case b = <-s.free:
+		default:
+			b = make([]byte, 0, s.dumpSize+64<<10) // the last dump's size: no regrowing
+		}
 	}
 	b = append(b, "{\n"...)
 	s.mu.RLock()

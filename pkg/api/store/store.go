@@ -58,6 +58,15 @@ type Change struct {
 	Expect *Entry
 }
 
+// Release gives back a dump buffer handed to the committer, to be reused
+// instead of allocating 4 MB per write.
+func (s *Store) Release(b []byte) {
+	select {
+	case s.free <- b[:0]:
+	default:
+	}
+}
+
 // ErrStale reports a change computed from an outdated record; retry it.
 var ErrStale = errors.New("the record changed while this change was prepared")
 
@@ -89,6 +98,7 @@ type Store struct {
 	wmu      sync.Mutex // one writer at a time
 	buf      []byte     // dump buffer, reused by writers until handed to the committer
 	dumpSize int
+	free     chan []byte // buffers the committer is done with
 }
 
 // Resource returns the definition of a resource, or nil.
