@@ -38,7 +38,7 @@ const hardStop = 3 * time.Second
 
 // innerFiles is an inner balancer's configuration of generation gen: a
 // host map with gen extra tenants routed to closed ports, and the app.
-func innerFiles(in inner, backend string, gen int, broken bool) balancer.Files {
+func innerFiles(in inner, backend string, gen int, mod string) balancer.Files {
 	var cfg, hosts strings.Builder
 	fmt.Fprintf(&cfg, `global
     default-path config
@@ -72,8 +72,11 @@ backend be_app
 		fmt.Fprintf(&cfg, "backend be_t%d\n    server t%d 127.0.0.1:9 check inter 5s\n", i, i)
 		fmt.Fprintf(&hosts, "t%d.test be_t%d\n", i, i)
 	}
-	if broken {
+	switch mod {
+	case "broken": // refused by haproxy -c
 		cfg.WriteString("backend be_broken\n    server b 127.0.0.1:9 no-such-keyword\n")
+	case "unbindable": // valid, but the new worker cannot bind: the reload fails
+		cfg.WriteString("frontend fe_unbindable\n    bind 192.0.2.1:18080\n")
 	}
 	return balancer.Files{
 		filepath.Join(in.dir, "haproxy.cfg"):         []byte(cfg.String()),
@@ -119,7 +122,7 @@ func startLoopback(t *testing.T, backend string) *loopback {
 	for _, n := range []string{"lb1", "lb2"} {
 		dir := filepath.Join(root, n)
 		in := inner{dir: dir, httpPort: balancertest.FreePort(t), healthPort: balancertest.FreePort(t), sock: filepath.Join(dir, "admin.sock")}
-		for p, b := range innerFiles(in, backend, 0, false) {
+		for p, b := range innerFiles(in, backend, 0, "") {
 			write(t, p, b)
 		}
 		lb.procs[n] = balancertest.StartHAProxy(t, n, dir, in.sock)
@@ -167,14 +170,20 @@ func waitAllUp(t *testing.T, rt balancer.Runtime) {
 	}
 }
 
-func (lb *loopback) roll(gen int, broken bool) *balancer.Roll {
+// roll rolls generation gen out; mod ("broken", "unbindable") spoils
+// the files of balancer bad.
+func (lb *loopback) roll(gen int, mod, bad string) *balancer.Roll {
 	r := &balancer.Roll{Outer: lb.outer, Inner: map[string]balancer.Runtime{}, Files: map[string]balancer.Files{},
 		DrainTimeout: 500 * time.Millisecond, ReloadTimeout: 10 * time.Second, Poll: 25 * time.Millisecond}
 	for _, n := range []string{"lb1", "lb2"} {
 		in := lb.inner[n]
 		r.Targets = append(r.Targets, in.node)
 		r.Inner[n] = in.runtime
-		r.Files[n] = innerFiles(in, lb.backend, gen, broken && n == "lb2")
+		m := ""
+		if n == bad {
+			m = mod
+		}
+		r.Files[n] = innerFiles(in, lb.backend, gen, m)
 	}
 	return r
 }

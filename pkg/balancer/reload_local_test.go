@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ func TestRollingReloadUnderLoad(t *testing.T) {
 	var windows []balancertest.Window
 	for gen := 1; gen <= 10; gen++ {
 		w := balancertest.Window{From: time.Now()}
-		rep, err := lb.roll(gen, false).Run(ctx)
+		rep, err := lb.roll(gen, "", "").Run(ctx)
 		w.To = time.Now()
 		windows = append(windows, w)
 		if err != nil {
@@ -39,7 +40,7 @@ func TestRollingReloadUnderLoad(t *testing.T) {
 		}
 	}
 	// The same generation again changes nothing: both are skipped.
-	rep, err := lb.roll(10, false).Run(ctx)
+	rep, err := lb.roll(10, "", "").Run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +50,7 @@ func TestRollingReloadUnderLoad(t *testing.T) {
 		}
 	}
 	checkBrokenRefused(t, lb)
+	checkFailedReloadRolledBack(t, lb)
 	time.Sleep(time.Second)
 	samples := load.Stop()
 
@@ -71,17 +73,8 @@ func TestRollingReloadUnderLoad(t *testing.T) {
 func checkBrokenRefused(t *testing.T, lb *loopback) {
 	t.Helper()
 	ctx := context.Background()
-	before := map[string]balancer.Files{}
-	pids := map[string]int64{}
-	for n, in := range lb.inner {
-		before[n], _ = in.node.Current(ctx)
-		info, err := in.runtime.Info(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pids[n] = info.Pid
-	}
-	rep, err := lb.roll(11, true).Run(ctx)
+	before, pids := lb.snapshot(t)
+	rep, err := lb.roll(11, "broken", "lb2").Run(ctx)
 	var he *balancer.HAProxyError
 	if !errors.As(err, &he) || he.Balancer != "lb2" {
 		t.Fatalf("broken config: err = %v, want an HAProxyError naming lb2", err)
@@ -90,23 +83,69 @@ func checkBrokenRefused(t *testing.T, lb *loopback) {
 	if rep.Balancers[0].Action == balancer.ActionReloaded || rep.Balancers[1].Action != balancer.ActionFailed {
 		t.Errorf("broken config: report %+v", rep.Balancers)
 	}
+	lb.checkUnchanged(t, "broken config", before, pids, "")
+}
+
+// checkFailedReloadRolledBack: a configuration haproxy -c accepts but
+// whose new worker cannot start (it binds an address this host does not
+// have) fails lb1's reload: its previous files are put back and it is
+// ready again, serving with its old worker, and lb2 is not touched.
+func checkFailedReloadRolledBack(t *testing.T, lb *loopback) {
+	t.Helper()
+	before, pids := lb.snapshot(t)
+	r := lb.roll(12, "unbindable", "lb1")
+	r.ReloadTimeout = 3 * time.Second
+	rep, err := r.Run(context.Background())
+	var he *balancer.HAProxyError
+	if !errors.As(err, &he) || he.Balancer != "lb1" || !strings.Contains(err.Error(), "still serves") {
+		t.Fatalf("failed reload: err = %v, want an HAProxyError naming lb1", err)
+	}
+	t.Logf("failed reload, as expected: %v", err)
+	if rep.Balancers[0].Action != balancer.ActionRolledBack || rep.Balancers[1].Action != balancer.ActionPending {
+		t.Errorf("failed reload: report %+v", rep.Balancers)
+	}
+	lb.checkUnchanged(t, "failed reload", before, pids, "lb1")
+}
+
+// snapshot is each inner balancer's files and worker pid.
+func (lb *loopback) snapshot(t *testing.T) (map[string]balancer.Files, map[string]int64) {
+	t.Helper()
+	ctx := context.Background()
+	files, pids := map[string]balancer.Files{}, map[string]int64{}
+	for n, in := range lb.inner {
+		files[n], _ = in.node.Current(ctx)
+		info, err := in.runtime.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pids[n] = info.Pid
+	}
+	return files, pids
+}
+
+// checkUnchanged: every inner balancer is UP and ready on lb0 with the
+// files of before, and the same worker, except reloaded (which got a new
+// worker running the same files).
+func (lb *loopback) checkUnchanged(t *testing.T, what string, before map[string]balancer.Files, pids map[string]int64, reloaded string) {
+	t.Helper()
+	ctx := context.Background()
 	servers, err := lb.outer.Servers(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range servers {
 		if s.Admin != "ready" || !s.Up() {
-			t.Errorf("broken config: %s/%s is %s/%s, want up/ready", s.Backend, s.Name, s.Health, s.Admin)
+			t.Errorf("%s: %s/%s is %s/%s, want up/ready", what, s.Backend, s.Name, s.Health, s.Admin)
 		}
 	}
 	for n, in := range lb.inner {
 		now, _ := in.node.Current(ctx)
 		if d := now.Diff(before[n]); len(d) != 0 {
-			t.Errorf("broken config: %s's files changed: %v", n, d)
+			t.Errorf("%s: %s's files changed: %v", what, n, d)
 		}
 		info, _ := in.runtime.Info(ctx)
-		if info.Pid != pids[n] {
-			t.Errorf("broken config: %s was reloaded (worker %d -> %d)", n, pids[n], info.Pid)
+		if n != reloaded && info.Pid != pids[n] {
+			t.Errorf("%s: %s was reloaded (worker %d -> %d)", what, n, pids[n], info.Pid)
 		}
 	}
 }
