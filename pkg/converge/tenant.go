@@ -1,6 +1,7 @@
 package converge
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -111,6 +112,11 @@ func (e *Engine) tenantRole(ctx context.Context, t inventory.Tenant, r inventory
 		}
 		pt.NoGit = code != 0
 	}
+	if r == inventory.RoleGrafana {
+		if err := e.freshGrafana(ctx, name); err != nil {
+			return fail("configuration", err)
+		}
+	}
 	role := provision.ForRole(pt, r)
 	did, err = provision.Apply(ctx, e.LXD, name, role, IsRemoteImage(spec.Image))
 	if err != nil {
@@ -153,4 +159,20 @@ func (e *Engine) dryRole(ctx context.Context, t inventory.Tenant, r inventory.Ro
 		e.Report.Health(t.Name, name, "healthy")
 	}
 	return nil
+}
+
+// freshGrafana forgets what Grafana stored when it first started with the
+// image's grafana.ini: it takes admin_password only on its first start, so
+// the first start that counts must be the one with karana's grafana.ini.
+// A grafana.ini karana wrote means this was done; nothing is wiped then.
+func (e *Engine) freshGrafana(ctx context.Context, name string) error {
+	have, err := e.LXD.PullFile(ctx, name, provision.GrafanaIniPath)
+	if err != nil && !errors.Is(err, lxd.ErrNotFound) {
+		return err
+	}
+	if bytes.HasPrefix(have, []byte(provision.GrafanaHeader)) {
+		return nil
+	}
+	_, err = provision.Run(ctx, e.LXD, name, "sh", "-c", "systemctl stop "+provision.GrafanaUnit+" && rm -rf /var/lib/grafana/*")
+	return err
 }

@@ -104,7 +104,7 @@ bind-address = "127.0.0.1:8088"
 func Grafana(t Tenant) Role {
 	s := t.Inv.Services.Grafana
 	host := s.Host + "." + t.T.Domain
-	ini := fmt.Sprintf(`; Written by karana for tenant %s; changes are overwritten.
+	ini := fmt.Sprintf(GrafanaHeader+` for tenant %s; changes are overwritten.
 [server]
 http_port = %d
 domain = %s
@@ -126,6 +126,9 @@ check_for_updates = false
 		Probe:    Probe{Port: s.Port, Path: "/api/health", Status: 200},
 	}
 }
+
+// GrafanaHeader starts every grafana.ini karana writes.
+const GrafanaHeader = "; Written by karana"
 
 // APIConfig is /etc/karana/api.yaml, with exactly the keys `karana api
 // serve` reads.
