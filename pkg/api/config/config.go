@@ -42,6 +42,8 @@ type Config struct {
 
 	// Source is the file the configuration came from ("" for none).
 	Source string `yaml:"-"`
+	// MinLengthSet says the file sets password_min_length.
+	MinLengthSet bool `yaml:"-"`
 }
 
 // JWT configures tokens. Secret or SecretFile; neither means a random
@@ -132,6 +134,10 @@ func (c *Config) parseYAML(data []byte) error {
 	if err != nil {
 		msg := unknownField.ReplaceAllString(err.Error(), `line $1: unknown key "$2"`)
 		return errors.New(strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  "))
+	}
+	var keys map[string]any
+	if yaml.Unmarshal(data, &keys) == nil {
+		_, c.MinLengthSet = keys["password_min_length"]
 	}
 	return nil
 }

@@ -42,7 +42,7 @@ func TestLoadFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.JWT.Lifetime != 12*time.Hour || c.PasswordMinLength != 10 || c.Tenant.Customer != "Bintumani e.V." || !c.SyncConfigured() {
+	if c.JWT.Lifetime != 12*time.Hour || c.PasswordMinLength != 10 || !c.MinLengthSet || c.Tenant.Customer != "Bintumani e.V." || !c.SyncConfigured() {
 		t.Errorf("values not read: %+v", c)
 	}
 	defs, err := c.BuildResources()
@@ -141,7 +141,7 @@ func TestSeedINI(t *testing.T) {
 
 func TestDefaults(t *testing.T) {
 	c, err := Load("")
-	if err != nil || c.Listen != ":8000" || c.CORSOrigins[0] != "http://localhost:3000" || c.PasswordMinLength != 8 || c.SyncConfigured() {
+	if err != nil || c.Listen != ":8000" || c.CORSOrigins[0] != "http://localhost:3000" || c.PasswordMinLength != 8 || c.SyncConfigured() || c.MinLengthSet {
 		t.Errorf("defaults: %+v %v", c, err)
 	}
 }
