@@ -41,13 +41,14 @@ type metadata struct {
 // Properties of an image built from r on b.
 func properties(r Recipe, b Base) map[string]string {
 	return map[string]string{
-		"description":   fmt.Sprintf("karana %s (Debian %s)", r.Role, b.Suite),
-		"os":            "debian",
-		"release":       b.Suite,
-		"architecture":  lxdArch(),
-		"karana.role":   r.Role,
-		"karana.recipe": r.Hash(b),
-		"karana.note":   r.Note,
+		"description":    fmt.Sprintf("karana %s (Debian %s)", r.Role, b.Suite),
+		"os":             "debian",
+		"release":        b.Suite,
+		"architecture":   lxdArch(),
+		"karana.role":    r.Role,
+		"karana.recipe":  r.Hash(b),
+		"karana.note":    r.Note,
+		"karana.variant": r.Variant,
 	}
 }
 

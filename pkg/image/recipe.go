@@ -49,6 +49,7 @@ type Recipe struct {
 	Enable   []string // systemd units enabled at the end
 	Note     string   // shown in image list and stored as a property
 	Hint     string   // added to a failed build's error
+	Variant  string   // "" for production, "standin" for the test Grafana image
 }
 
 // NormalizeRole maps the container role names (influx) to image roles.
@@ -124,8 +125,9 @@ func StandinRecipe(binary string) (Recipe, error) {
 			{Path: "/etc/systemd/system/grafana-server.service", Data: []byte(standinUnit), Mode: 0o644},
 			{Path: "/etc/grafana/grafana.ini", Data: []byte(standinINI), Mode: 0o640},
 		},
-		Enable: []string{"grafana-server.service"},
-		Note:   "TEST ONLY: Grafana stand-in",
+		Enable:  []string{"grafana-server.service"},
+		Note:    "TEST ONLY: Grafana stand-in",
+		Variant: "standin",
 	}, nil
 }
 
@@ -154,8 +156,8 @@ func (r Recipe) Hash(b Base) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "v%s\nsuite %s\nmirror %s\nsecurity %s\nbase %s\n", recipeVersion, b.Suite, b.Mirror, b.Security,
 		strings.Join(BasePackages, " "))
-	fmt.Fprintf(h, "role %s\npackages %s\nsetup %q\nenable %s\n", r.Role, strings.Join(r.Packages, " "),
-		r.Setup, strings.Join(r.Enable, " "))
+	fmt.Fprintf(h, "role %s\nvariant %s\npackages %s\nsetup %q\nenable %s\n", r.Role, r.Variant,
+		strings.Join(r.Packages, " "), r.Setup, strings.Join(r.Enable, " "))
 	for _, f := range r.Files {
 		fmt.Fprintf(h, "file %s %o %x\n", f.Path, f.Mode, sha256.Sum256(f.Data))
 	}
