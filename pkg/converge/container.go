@@ -65,8 +65,8 @@ func (e *Engine) ensureContainer(ctx context.Context, spec lxd.InstanceSpec) (st
 		if e.DryRun {
 			return strings.Join(append(did, "would start"), ", "), false, nil
 		}
-		if err := e.LXD.StartInstance(ctx, spec.Name); err != nil {
-			return "", false, fmt.Errorf("starting container %q: %w", spec.Name, err)
+		if err := e.start(ctx, spec.Name); err != nil {
+			return "", false, err
 		}
 		return strings.Join(append(did, "started"), ", "), true, nil
 	}
@@ -80,6 +80,26 @@ func configCovers(have, want map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// start starts a container, waiting while LXD still runs an operation on
+// it: a run killed during creation leaves LXD finishing the create.
+func (e *Engine) start(ctx context.Context, name string) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		err := e.LXD.StartInstance(ctx, name)
+		if err == nil || !strings.Contains(err.Error(), "is busy running") || time.Now().After(deadline) {
+			if err != nil {
+				return fmt.Errorf("starting container %q: %w", name, err)
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // waitBooted waits until systemd in container answers and has left early
