@@ -60,6 +60,12 @@ func Open(ctx context.Context, dir, remote string, files []string, log *slog.Log
 		}
 	}
 	g.removeStaleLocks()
+	// the server's lock and the dump's spare are not history
+	exclude := filepath.Join(dir, ".git", "info", "exclude")
+	if b, _ := os.ReadFile(exclude); !bytes.Contains(b, []byte("/.lock\n")) {
+		os.MkdirAll(filepath.Dir(exclude), 0o755)
+		os.WriteFile(exclude, append(b, "/.lock\n/.table_db.json.*\n"...), 0o644)
+	}
 	if err := g.commit(ctx, []string{"record the dump found at start"}, nil); err != nil {
 		return nil, err
 	}

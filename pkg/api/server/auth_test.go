@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"encoding/base64"
+	"fmt"
+	"net/http/httptest"
 	"net/http"
 	"strings"
 	"testing"
@@ -112,5 +114,30 @@ func TestLoginRateLimit(t *testing.T) {
 	}
 	if got[429] == 0 {
 		t.Errorf("per-address limit never answered 429: %v", got)
+	}
+}
+
+func TestRateLimitBehindTrustedProxy(t *testing.T) {
+	for _, trusted := range []bool{false, true} {
+		cfg := testConfig(t)
+		if trusted {
+			cfg.TrustedProxies = []string{"192.0.2.0/24"} // httptest's RemoteAddr
+		}
+		e := newEnvWith(t, cfg, nil)
+		limited := 0
+		for i := 0; i < 25; i++ { // a different login and client each time
+			body := fmt.Sprintf(`{"user":"nobody%d@x.org","password":"wrong-wrong"}`, i)
+			req := httptest.NewRequest("POST", "/v1/users/login", strings.NewReader(body))
+			req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i))
+			rec := httptest.NewRecorder()
+			e.app.Handler.ServeHTTP(rec, req)
+			if rec.Code == http.StatusTooManyRequests {
+				limited++
+			}
+		}
+		// untrusted: one address (the proxy's) with 20 attempts, one used by newEnv's login
+		if want := map[bool]int{false: 6, true: 0}[trusted]; limited != want {
+			t.Errorf("trusted=%v: %d attempts limited, want %d", trusted, limited, want)
+		}
 	}
 }
