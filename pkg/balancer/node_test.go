@@ -72,3 +72,31 @@ func TestNodeLayoutIsRenders(t *testing.T) {
 		t.Errorf("render writes %s and %s/, the node manages %s and %s/", render.ConfigPath, render.DataDir, cfgName, dataName)
 	}
 }
+
+// A Commit with nothing staged fails, and a Restore after it must not
+// bring back the generation before the current one.
+func TestNodeRestoreAfterFailedCommit(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	n := &Node{NodeName: "lb1", Host: LocalHost{}, Dir: dir, Haproxy: "true"}
+	cfg := filepath.Join(dir, "haproxy.cfg")
+	for _, gen := range []string{"one", "two"} {
+		if err := n.Stage(ctx, Files{cfg: []byte(gen)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := n.Commit(ctx); err == nil {
+		t.Fatal("a commit with nothing staged succeeded")
+	}
+	_ = n.Restore(ctx)
+	cur, err := n.Current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(cur[cfg]) != "two" {
+		t.Errorf("live config %q after a failed commit and restore, want %q", cur[cfg], "two")
+	}
+}

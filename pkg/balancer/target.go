@@ -209,8 +209,10 @@ func (n *Node) Stage(ctx context.Context, files Files) error {
 // Commit implements Target. Each rename is atomic; haproxy reads the files
 // only when reloaded, after all of them are in place.
 func (n *Node) Commit(ctx context.Context) error {
-	_, err := n.sh(ctx, `cd "$1"; [ -f `+stageDir+`/`+cfgName+` ]
-rm -rf `+prevDir+`; mkdir -m 0700 `+prevDir+`
+	// The old .karana-prev goes first: a Restore after a Commit that failed
+	// must not bring back an older generation.
+	_, err := n.sh(ctx, `cd "$1"; rm -rf `+prevDir+`; [ -f `+stageDir+`/`+cfgName+` ]
+mkdir -m 0700 `+prevDir+`
 if [ -f `+cfgName+` ]; then cp -p `+cfgName+` `+prevDir+`/; fi
 if [ -d `+dataName+` ]; then mv `+dataName+` `+prevDir+`/; fi
 if [ -d `+stageDir+`/`+dataName+` ]; then mv `+stageDir+`/`+dataName+` `+dataName+`; fi
