@@ -3,8 +3,8 @@ package server_test
 import (
 	"encoding/base64"
 	"fmt"
-	"net/http/httptest"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -12,32 +11,38 @@ import (
 
 // write stores rec (nil deletes) as def's record id, checking the records
 // it points at and keeping their back-reference lists (a user's karanas)
-// in step, in one atomic change.
+// in step, in one atomic change. expect is the entry rec was computed from.
 func (s *Server) write(def *resource.Resource, id string, expect *store.Entry, rec map[string]any, msg string) error {
+	return s.Store.ApplyFunc(msg, func() ([]store.Change, error) {
+		return s.changes(def, id, expect, rec)
+	})
+}
+
+// changes returns the change of the record and of the records linked to
+// it; it runs while no other write does.
+func (s *Server) changes(def *resource.Resource, id string, expect *store.Entry, rec map[string]any) ([]store.Change, error) {
 	if err := s.checkRefs(def, rec); err != nil {
-		return err
+		return nil, err
+	}
+	if rec == nil { // a delete: of the record as it is now
+		cur, ok := s.Store.Get(def.Name, id)
+		if !ok {
+			return nil, apierr.NotFound("no %s with id %q", def.Name, id)
+		}
+		if err := s.checkUnreferenced(def, id); err != nil {
+			return nil, err
+		}
+		expect = cur
 	}
 	var old map[string]any
 	if expect != nil {
 		old = expect.Rec()
 	}
-	for attempt := 0; ; attempt++ {
-		changes := []store.Change{{Res: def.Name, ID: id, Rec: rec, Expect: expect}}
-		links, err := s.linkChanges(def, id, old, rec)
-		if err != nil {
-			return err
-		}
-		err = s.Store.Apply(msg, append(changes, links...)...)
-		if !errors.Is(err, store.ErrStale) || attempt == 9 {
-			return err
-		}
-		if expect != nil {
-			if cur, _ := s.Store.Get(def.Name, id); cur != expect {
-				return err // the record itself changed: the caller starts over
-			}
-		}
-		// a linked record (the owner's list) changed meanwhile: recompute
+	links, err := s.linkChanges(def, id, old, rec)
+	if err != nil {
+		return nil, err
 	}
+	return append([]store.Change{{Res: def.Name, ID: id, Rec: rec, Expect: expect}}, links...), nil
 }
 
 // checkRefs: a uuid field with a ref must name an existing record.

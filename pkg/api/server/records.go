@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -188,36 +187,30 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, c Caller) 
 	if !c.Admin() && def.Owner == "uuid" {
 		return apierr.Forbidden("", "only an admin may delete %s", def.Name)
 	}
-	if err := s.checkUnreferenced(def, e.ID); err != nil {
-		return err
-	}
-	if err := s.write(def, e.ID, e, nil, "delete "+def.Name+" "+e.ID); err != nil {
+	if err := s.write(def, e.ID, nil, nil, "delete "+def.Name+" "+e.ID); err != nil {
 		return err
 	}
 	writeRecords(w, http.StatusOK, []*store.Entry{e})
 	return nil
 }
 
-// update re-reads the record, applies fn and writes the result, retrying
-// when a concurrent write got there first.
+// update reads the record, applies fn and writes the result while no
+// other write runs, so that nothing changes in between.
 func (s *Server) update(def *resource.Resource, id, msg string, fn func(cur map[string]any) (map[string]any, error)) error {
-	for attempt := 0; ; attempt++ {
+	return s.Store.ApplyFunc(msg, func() ([]store.Change, error) {
 		cur, ok := s.Store.Get(def.Name, id)
 		if !ok {
-			return apierr.NotFound("no %s with id %q", def.Name, id)
+			return nil, apierr.NotFound("no %s with id %q", def.Name, id)
 		}
 		next, err := fn(cur.Rec())
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if _, verr := def.Import(next, s.Now()); verr != nil {
-			return verr
+			return nil, verr
 		}
-		err = s.write(def, id, cur, next, msg)
-		if !errors.Is(err, store.ErrStale) || attempt == 4 {
-			return err
-		}
-	}
+		return s.changes(def, id, cur, next)
+	})
 }
 
 // hashPasswords replaces plain-text password values in m by their hashes.

@@ -155,8 +155,19 @@ func (s *Store) Lookup(res, path, value string) (*Entry, bool) {
 // them durably, makes them visible and hands msg to the committer. Either
 // all changes are applied or none.
 func (s *Store) Apply(msg string, changes ...Change) error {
+	return s.ApplyFunc(msg, func() ([]Change, error) { return changes, nil })
+}
+
+// ApplyFunc is Apply with the changes computed by prepare while no other
+// write runs: what prepare reads with Get stays current until the changes
+// are applied. prepare must be quick (no password hashing).
+func (s *Store) ApplyFunc(msg string, prepare func() ([]Change, error)) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	changes, err := prepare()
+	if err != nil {
+		return err
+	}
 	entries := make([]*Entry, len(changes))
 	for i, c := range changes {
 		t := s.tables[c.Res]
