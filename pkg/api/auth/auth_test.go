@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-crypt/crypt/algorithm/argon2"
 	"github.com/go-crypt/crypt/algorithm/bcrypt"
 )
 
@@ -88,5 +89,21 @@ func TestLimiter(t *testing.T) {
 	now = now.Add(time.Minute)
 	if !l.Allow("a") || l.Allow("a") {
 		t.Error("one token back per minute")
+	}
+}
+
+// argon2id hashes written by another library (go-crypt) verify too.
+func TestArgon2idInterop(t *testing.T) {
+	a, err := argon2.New(argon2.WithVariantID(), argon2.WithM(128), argon2.WithT(1), argon2.WithP(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := a.Hash("Hello world!")
+	h := cheap(t)
+	if ok, rehash, err := h.Verify("Hello world!", d.Encode()); !ok || !rehash || err != nil {
+		t.Errorf("go-crypt argon2id: ok=%v rehash=%v err=%v (%s)", ok, rehash, err, d.Encode())
+	}
+	if ok, _, _ := h.Verify("Hello world?", d.Encode()); ok {
+		t.Error("a wrong password matched")
 	}
 }
