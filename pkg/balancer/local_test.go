@@ -174,7 +174,7 @@ func waitAllUp(t *testing.T, rt balancer.Runtime) {
 // the files of balancer bad.
 func (lb *loopback) roll(gen int, mod, bad string) *balancer.Roll {
 	r := &balancer.Roll{Outer: lb.outer, Inner: map[string]balancer.Runtime{}, Files: map[string]balancer.Files{},
-		DrainTimeout: 500 * time.Millisecond, ReloadTimeout: 10 * time.Second, Poll: 25 * time.Millisecond}
+		DrainTimeout: 250 * time.Millisecond, ReloadTimeout: 10 * time.Second, Poll: 25 * time.Millisecond}
 	for _, n := range []string{"lb1", "lb2"} {
 		in := lb.inner[n]
 		r.Targets = append(r.Targets, in.node)
