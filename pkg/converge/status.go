@@ -7,6 +7,7 @@ import (
 
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/provision"
+	"github.com/karana-project/karana/pkg/secrets"
 )
 
 // Status of one container, as `karana status` shows it.
@@ -54,7 +55,7 @@ func Probe(ctx context.Context, e *Engine) ([]Status, error) {
 	}
 	for _, t := range e.Inv.Tenants {
 		for _, r := range inventory.Roles {
-			probe := provision.ForRole(provision.Tenant{Inv: e.Inv, T: t}, r).Probe
+			probe := provision.ForRole(provision.Tenant{Inv: e.Inv, T: t, Secrets: &secrets.Tenant{}}, r).Probe
 			addr := e.Inv.TenantAddr(t, r)
 			add(t.Name, t.ContainerName(r), string(r), addr.String(),
 				func(ctx context.Context) error { return provision.Check(ctx, addr, probe) })
