@@ -19,8 +19,9 @@ lxd:
 images: {balancer: karana/balancer, influxdb: karana/influxdb, grafana: karana-test/grafana, api: karana/api}
 tenants: []
 YAML
-# The bench tenant's containers from an earlier, interrupted bench.
-for c in bench-influx bench-grafana bench-api; do lxc --project karana-e2e delete -f "$c" >/dev/null 2>&1 || true; done
+# A clean project (as the e2e suite leaves it or an interrupted bench):
+# the fresh inventory's slots must not collide with old containers.
+for c in $(lxc --project karana-e2e list --format csv -c n 2>/dev/null); do lxc --project karana-e2e delete -f "$c" >/dev/null; done
 
 "$bin" up -i "$inv" >/dev/null 2>"$dir/up.log" || { cat "$dir/up.log" >&2; exit 1; }
 
