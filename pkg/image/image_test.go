@@ -64,7 +64,7 @@ func TestNormalizeRoleAndRecipes(t *testing.T) {
 	if _, err := NormalizeRole("web"); err == nil || !strings.Contains(err.Error(), `"web"`) {
 		t.Errorf("NormalizeRole(web) err = %v", err)
 	}
-	want := map[string]string{"balancer": "haproxy", "influxdb": "influxdb", "grafana": "grafana", "api": ""}
+	want := map[string]string{"balancer": "haproxy", "influxdb": "influxdb", "grafana": "grafana", "api": "git"}
 	for role, pkg := range want {
 		r, err := RecipeFor(role)
 		if err != nil || strings.Join(r.Packages, " ") != pkg {

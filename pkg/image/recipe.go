@@ -107,7 +107,7 @@ func RecipeFor(role string) (Recipe, error) {
 			Enable: []string{"grafana-server.service"}, Note: "Grafana from apt.grafana.com",
 			Hint: "the grafana image needs https://apt.grafana.com to be reachable; a test back end can use the stand-in image (see docs/images.md)"}, nil
 	}
-	return Recipe{Role: role, Note: "base only; karana pushes its own binary"}, nil
+	return Recipe{Role: role, Packages: []string{"git"}, Note: "base and git (the API versions its store with git); karana pushes its own binary"}, nil
 }
 
 // StandinRecipe is the test Grafana image: the base image plus the
