@@ -62,7 +62,7 @@ func writeRaw(w http.ResponseWriter, status int, b []byte) {
 func writeRecords(w http.ResponseWriter, status int, entries []*store.Entry) {
 	n := 16
 	for _, e := range entries {
-		n += len(e.ID) + len(e.Public) + 4
+		n += len(e.ID) + e.PublicLen() + 4
 	}
 	b := make([]byte, 0, n)
 	b = append(b, `{"results":[{`...)
@@ -73,7 +73,7 @@ func writeRecords(w http.ResponseWriter, status int, entries []*store.Entry) {
 		b = append(b, '"')
 		b = append(b, e.ID...)
 		b = append(b, `":`...)
-		b = append(b, e.Public...)
+		b = e.AppendPublic(b)
 	}
 	b = append(b, "}]}\n"...)
 	writeRaw(w, status, b)

@@ -33,7 +33,7 @@ func Open(o Options) (s *Store, upgraded int, err error) {
 	if err := os.MkdirAll(o.Dir, 0o750); err != nil {
 		return nil, 0, fmt.Errorf("creating data folder: %w", err)
 	}
-	s = &Store{dir: o.Dir, committer: o.Committer, tables: map[string]*table{}, free: make(chan []byte, 2)}
+	s = &Store{dir: o.Dir, committer: o.Committer, tables: map[string]*table{}, free: make(chan []byte, 1)}
 	for _, r := range o.Resources {
 		t := &table{def: r, recs: map[string]*Entry{}, uniq: map[string]map[string]string{}, synced: map[string]bool{}}
 		for _, u := range r.Unique {

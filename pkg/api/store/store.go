@@ -30,11 +30,41 @@ const (
 type Entry struct {
 	ID      string
 	Raw     []byte // the full record as JSON, password hashes included, as dumped
-	Public  []byte // the record as clients see it (no hashes)
+	public  []byte // the record as clients see it, when it is not Raw minus cut
+	cut     [2]int // Raw[cut[0]:cut[1]] is what clients must not see (the password)
 	Owner   string // value of the resource's owner field ("" without one)
 	Role    string // value of the role field, if any
 	Version uint64 // store version of the write that made it
 	keys    []string
+}
+
+// AppendPublic appends the record as clients see it (no hashes).
+func (e *Entry) AppendPublic(b []byte) []byte {
+	if e.public != nil {
+		return append(b, e.public...)
+	}
+	return append(append(b, e.Raw[:e.cut[0]]...), e.Raw[e.cut[1]:]...)
+}
+
+// PublicLen is the length of what AppendPublic appends.
+func (e *Entry) PublicLen() int {
+	if e.public != nil {
+		return len(e.public)
+	}
+	return len(e.Raw) - (e.cut[1] - e.cut[0])
+}
+
+// cutOf finds the one span whose removal turns raw into pub.
+func cutOf(raw, pub []byte) ([2]int, bool) {
+	p := 0
+	for p < len(pub) && p < len(raw) && raw[p] == pub[p] {
+		p++
+	}
+	end := p + len(raw) - len(pub)
+	if len(raw) < len(pub) || !bytes.Equal(raw[end:], pub[p:]) {
+		return [2]int{}, false
+	}
+	return [2]int{p, end}, true
 }
 
 // Rec decodes the record.
@@ -231,7 +261,12 @@ func newEntry(def *resource.Resource, id string, rec map[string]any, version uin
 	if err != nil {
 		return nil, fmt.Errorf("encoding %s %s: %w", def.Name, id, err)
 	}
-	e := &Entry{ID: id, Raw: raw, Public: pub, Version: version}
+	e := &Entry{ID: id, Raw: raw, Version: version}
+	if c, ok := cutOf(raw, pub); ok {
+		e.cut = c // most records: one password field, no second copy of the record
+	} else {
+		e.public = pub
+	}
 	if def.Owner != "" {
 		e.Owner, _ = rec[def.Owner].(string)
 	}

@@ -130,3 +130,27 @@ func TestConcurrentWritesAndGitHistory(t *testing.T) {
 		t.Errorf("reloaded %d users, want 40", r.Len("users"))
 	}
 }
+
+func TestCutOf(t *testing.T) {
+	tests := []struct {
+		raw, pub string
+		ok       bool
+	}{
+		{`{"a":{"login":"x","password":"$6$abc"},"b":1}`, `{"a":{"login":"x"},"b":1}`, true},
+		{`{"a":1}`, `{"a":1}`, true},
+		{`{"a":1,"p":"x","b":2,"q":"y"}`, `{"a":1,"b":2}`, false},
+	}
+	for _, tt := range tests {
+		c, ok := cutOf([]byte(tt.raw), []byte(tt.pub))
+		if ok != tt.ok {
+			t.Errorf("%s: ok=%v", tt.raw, ok)
+			continue
+		}
+		if ok {
+			e := &Entry{Raw: []byte(tt.raw), cut: c}
+			if got := string(e.AppendPublic(nil)); got != tt.pub || e.PublicLen() != len(tt.pub) {
+				t.Errorf("got %s, want %s", got, tt.pub)
+			}
+		}
+	}
+}
