@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	apiconfig "github.com/karana-project/karana/pkg/api/config"
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/secrets"
 )
@@ -26,7 +27,7 @@ func testTenant(t *testing.T) Tenant {
 		Secrets: &secrets.Tenant{
 			InfluxDB:  secrets.Credential{User: "admin", Password: "influxpw"},
 			Grafana:   secrets.Credential{User: "admin", Password: "grafanapw"},
-			JWTSecret: "jwtsecret",
+			JWTSecret: "jwtsecret-0123456789-0123456789-0123456789",
 		},
 	}
 }
@@ -113,11 +114,38 @@ func TestAPIConfigKeys(t *testing.T) {
 	if c.InfluxDB.URL != "http://10.0.12.16:8086" || c.Grafana.URL != "http://10.0.12.17:3000" {
 		t.Errorf("service URLs %q %q", c.InfluxDB.URL, c.Grafana.URL)
 	}
-	if c.Tenant.ID != "ABCDEFGHIJKLM" || c.Tenant.Customer != "Acme Ltd" || c.JWT.Secret != "jwtsecret" {
+	if c.Tenant.ID != "ABCDEFGHIJKLM" || c.Tenant.Customer != "Acme Ltd" || c.JWT.Secret != "jwtsecret-0123456789-0123456789-0123456789" {
 		t.Errorf("tenant block %+v jwt %+v", c.Tenant, c.JWT)
 	}
 	if b := fileAt(t, r, APIBinaryPath); string(b.Data) != string(tt.Binary) || b.Mode != 0o755 {
 		t.Errorf("binary not pushed as the running karana: %+v", b.Mode)
 	}
 	golden(t, "karana-api.service", fileAt(t, r, APIUnitPath).Data)
+}
+
+// The API container's config is read by `karana api serve`: the file karana
+// writes must be accepted by that reader, with the same values.
+func TestAPIConfigAcceptedByAPIServe(t *testing.T) {
+	for _, noGit := range []bool{false, true} {
+		tt := testTenant(t)
+		tt.NoGit = noGit
+		f := fileAt(t, API(tt), APIConfigPath)
+		p := filepath.Join(t.TempDir(), "api.yaml")
+		if err := os.WriteFile(p, f.Data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := apiconfig.Load(p)
+		if err != nil {
+			t.Fatalf("karana api serve refuses the config karana writes: %v\n%s", err, f.Data)
+		}
+		if c.InfluxDB.URL != "http://10.0.12.16:8086" || c.Grafana.User == "" || c.Tenant.ID != "ABCDEFGHIJKLM" {
+			t.Errorf("values lost between writer and reader: %+v", c)
+		}
+		if c.Git.Disabled != noGit {
+			t.Errorf("git.disabled = %v, want %v", c.Git.Disabled, noGit)
+		}
+		if secret, err := c.JWTSecret(); err != nil || secret != "jwtsecret-0123456789-0123456789-0123456789" {
+			t.Errorf("jwt secret = %q, %v", secret, err)
+		}
+	}
 }
