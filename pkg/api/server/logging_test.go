@@ -26,7 +26,7 @@ func TestNoSecretIsLogged(t *testing.T) {
 	e.do("GET", "/v1/users/", tok[:len(tok)-3]+"AAA", nil) // a refused token is logged at debug
 	e.do("POST", "/v1/sync/all/db", e.admin, nil)
 	log := buf.String()
-	if !strings.Contains(log, "token refused") {
+	if !strings.Contains(log, "token refused") || !strings.Contains(log, "msg=request method=POST path=/v1/users/new status=201") {
 		t.Fatalf("the debug log was not written:\n%s", log)
 	}
 	for _, secret := range []string{"password-alice", "wrong-password-xyz", e.admin, tok, tok[:len(tok)-3], cfg.JWT.Secret, "$argon2id$"} {
