@@ -31,9 +31,10 @@ t1=$(date +%s.%N)
 "$bin" up -i "$inv" >"$dir/rerun.out" 2>/dev/null
 t2=$(date +%s.%N)
 grep -q "Nothing changed" "$dir/rerun.out" || { echo "rerun changed something:" >&2; cat "$dir/rerun.out" >&2; }
+[ -n "${KARANA_BENCH_VERBOSE:-}" ] && cat "$dir/add.log" >&2
 "$bin" tenant remove bench --purge -i "$inv" >/dev/null 2>&1
 
-add=$(echo "$t1 - $t0" | bc)
-rerun=$(echo "$t2 - $t1" | bc)
+add=$(awk "BEGIN{print $t1 - $t0}")
+rerun=$(awk "BEGIN{print $t2 - $t1}")
 printf 'tenant add (cached images):  %6.2f s  (goal <= 10 s)\n' "$add"
 printf 'unchanged up rerun (1 tenant): %4.2f s  (goal <= 2 s)\n' "$rerun"
