@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/karana-project/karana/pkg/api/resource"
@@ -33,7 +32,7 @@ func Open(o Options) (s *Store, upgraded int, err error) {
 	if err := os.MkdirAll(o.Dir, 0o750); err != nil {
 		return nil, 0, fmt.Errorf("creating data folder: %w", err)
 	}
-	s = &Store{dir: o.Dir, committer: o.Committer, tables: map[string]*table{}, free: make(chan []byte, 1)}
+	s = &Store{dir: o.Dir, committer: o.Committer, tables: map[string]*table{}, free: make(chan []byte, 3)}
 	for _, r := range o.Resources {
 		t := &table{def: r, recs: map[string]*Entry{}, uniq: map[string]map[string]string{}, synced: map[string]bool{}}
 		for _, u := range r.Unique {
@@ -78,6 +77,10 @@ func (s *Store) load(now time.Time) (int, error) {
 	defer func() {
 		for _, t := range s.tables {
 			sort.Strings(t.ids)
+			t.lens = make([]int, len(t.ids))
+			for i, id := range t.ids {
+				t.lens[i] = unitLen(t.recs[id])
+			}
 		}
 	}()
 	for res, recs := range dump {
@@ -127,79 +130,6 @@ func (s *Store) loadRecord(t *table, id string, raw json.RawMessage, now time.Ti
 	t.ids = append(t.ids, id) // sorted once all are loaded
 	t.index(e, true)
 	return up, nil
-}
-
-// writeDump writes table_db.json: the current records with changes applied
-// (entries[i] nil deletes changes[i]). One record a line keeps git diffs small.
-func (s *Store) writeDump(changes []Change, entries []*Entry) error {
-	over := map[string]map[string]*Entry{}
-	for i, c := range changes {
-		if over[c.Res] == nil {
-			over[c.Res] = map[string]*Entry{}
-		}
-		over[c.Res][c.ID] = entries[i]
-	}
-	b := s.buf[:0]
-	if b == nil {
-		select {
-		case b = <-s.free:
-		default:
-			b = make([]byte, 0, s.dumpSize+64<<10) // the last dump's size: no regrowing
-		}
-	}
-	b = append(b, "{\n"...)
-	s.mu.RLock()
-	for n, name := range s.names {
-		b = strconv.AppendQuote(b, name)
-		b = append(b, ": {"...)
-		b = s.tables[name].appendRecords(b, over[name])
-		b = append(b, "\n}"...)
-		if n < len(s.names)-1 {
-			b = append(b, ',')
-		}
-		b = append(b, '\n')
-	}
-	s.mu.RUnlock()
-	b = append(b, "}\n"...)
-	s.buf, s.dumpSize = b, len(b)
-	return s.replaceDump(b)
-}
-
-// appendRecords appends the table's records, sorted by id, with over
-// applied: ids (uuids, which need no escaping) are merged in order.
-func (t *table) appendRecords(b []byte, over map[string]*Entry) []byte {
-	var added []string
-	for id := range over {
-		if _, exists := t.recs[id]; !exists {
-			added = append(added, id)
-		}
-	}
-	sort.Strings(added)
-	first := true
-	for i, j := 0, 0; i < len(t.ids) || j < len(added); {
-		var id string
-		if j == len(added) || (i < len(t.ids) && t.ids[i] < added[j]) {
-			id, i = t.ids[i], i+1
-		} else {
-			id, j = added[j], j+1
-		}
-		e, changed := over[id]
-		if !changed {
-			e = t.recs[id]
-		}
-		if e == nil {
-			continue
-		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = append(b, "\n  \""...)
-		b = append(b, id...)
-		b = append(b, "\": "...)
-		b = append(b, e.Raw...)
-	}
-	return b
 }
 
 // replaceDump replaces table_db.json atomically and durably like

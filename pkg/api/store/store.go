@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -111,6 +112,8 @@ type table struct {
 	def    *resource.Resource
 	recs   map[string]*Entry
 	ids    []string                     // sorted; replaced, never modified in place
+	lens   []int                        // lens[i]: length of ids[i]'s unit in the dump (build.go)
+	start  int                          // where the table's first unit begins in the dump
 	uniq   map[string]map[string]string // unique path -> value -> id
 	synced map[string]bool              // the seed's SYNC_STATE
 }
@@ -125,8 +128,10 @@ type Store struct {
 	tables  map[string]*table
 	version uint64
 
-	wmu      sync.Mutex // one writer at a time
-	buf      []byte     // dump buffer, reused by writers until handed to the committer
+	wmu      sync.Mutex // one writer at a time; guards the fields below
+	cur      []byte     // the last dump written: the source of the next (build.go)
+	curFree  bool       // the committer does not read cur
+	spares   [][]byte   // empty buffers nobody else reads
 	dumpSize int
 	free     chan []byte // buffers the committer is done with
 }
@@ -231,8 +236,8 @@ func (s *Store) ApplyFunc(msg string, prepare func() ([]Change, error)) error {
 	}
 	s.mu.Unlock()
 	if s.committer != nil {
-		s.committer.Commit(msg, s.buf)
-		s.buf = nil // handed over: the next write builds a new one
+		s.committer.Commit(msg, s.cur)
+		s.curFree = false // read-only now, until the committer gives it back
 	}
 	return nil
 }
@@ -293,6 +298,7 @@ func (t *table) apply(id string, e *Entry) {
 	case e == nil && exists:
 		ids := make([]string, 0, len(t.ids)-1)
 		t.ids = append(append(ids, t.ids[:i]...), t.ids[i+1:]...)
+		t.lens = slices.Delete(t.lens, i, i+1)
 		delete(t.recs, id)
 		delete(t.synced, id)
 		return
@@ -302,7 +308,9 @@ func (t *table) apply(id string, e *Entry) {
 		ids := make([]string, 0, len(t.ids)+1)
 		ids = append(append(ids, t.ids[:i]...), id)
 		t.ids = append(ids, t.ids[i:]...)
+		t.lens = slices.Insert(t.lens, i, 0)
 	}
+	t.lens[i] = unitLen(e)
 	t.recs[id] = e
 	t.synced[id] = false
 	t.index(e, true)
