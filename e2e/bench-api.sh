@@ -58,14 +58,25 @@ GET_RPS=$(rps "http://$API/v1/users/$ID" "Authorization: Bearer $TOKEN")
 RSS_GET=$(rss)
 POST_LINE=$("$WORK/benchtool" post -url "http://$API" -token "$TOKEN" -n "$POSTS")
 RSS_END=$(rss)
+# The same POSTs with the password hash made cheap (argon2 1 MiB, 1 pass):
+# what the durable write and the rest of the request cost without the hash.
+kill "$API_PID"; wait "$API_PID" 2>/dev/null || true
+printf 'argon2: {memory_kib: 1024, iterations: 1, parallelism: 1}\n' >>"$WORK/api.yaml"
+"$WORK/karana" api serve --config "$WORK/api.yaml" --test 2>>"$WORK/api.log" &
+API_PID=$!
+PIDS+=("$API_PID")
+for _ in $(seq 100); do curl -fs "http://$API/healthz" >/dev/null && break; sleep 0.1; done
+TOKEN=$(curl -fs -X POST "http://$API/v1/users/login" -d '{"user":"admin@example.com","password":"admin"}' |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["token"])')
+CHEAP_LINE=$("$WORK/benchtool" post -url "http://$API" -token "$TOKEN" -n "$POSTS")
 STORE_LINE=$(go test -run XXX -bench Apply10k -benchtime 200x ./pkg/api/store/ | awk '/Apply10k/ {printf "p50=%sms p99=%sms", $5, $7}')
-HASH_LINE=$(go test -run XXX -bench HashDefault -benchtime 20x ./pkg/api/auth/ | awk '/HashDefault/ {printf "%.1f ms", $3/1e6}')
+HASH_LINE=$(go test -run XXX -bench HashDefault -benchtime 100x ./pkg/api/auth/ | awk '/HashDefault/ {printf "p50=%sms p99=%sms", $5, $7}')
 
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-python3 - "$BARE_RPS" "$GET_RPS" "$POST_LINE" "$RSS_START" "$RSS_GET" "$RSS_END" "$STORE_LINE" "$HASH_LINE" <<'PY'
+python3 - "$BARE_RPS" "$GET_RPS" "$POST_LINE" "$RSS_START" "$RSS_GET" "$RSS_END" "$STORE_LINE" "$HASH_LINE" "$CHEAP_LINE" <<'PY'
 import sys
 bare, get, post, rss0, rss1, rss2 = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3], *map(float, sys.argv[4:7])
-store, hashcost = sys.argv[7], sys.argv[8]
+store, hashcost, cheap = sys.argv[7], sys.argv[8], sys.argv[9]
 p99 = float(post.split("p99=")[1].split("ms")[0])
 ratio = 100 * get / bare
 def row(name, value, goal, ok):
@@ -74,8 +85,13 @@ print(f"{'benchmark (2 cores, 10,000 users stored)':<44} {'measured':<28} {'goal
 row("bare net/http handler, same bytes", f"{bare:,.0f} req/s", "", True)
 row("GET /v1/users/{id} with a bearer token", f"{get:,.0f} req/s = {ratio:.0f} %", ">= 60 %", ratio >= 60)
 row("POST /v1/users/new, one after another", post, "p99 <= 20 ms", p99 <= 20)
+print(f"{'  of which: argon2id hash alone (default)':<44} {hashcost:<28} (its p99 alone decides the goal)")
 print(f"{'  of which: durable dump write (store bench)':<44} {store}")
-print(f"{'  of which: argon2id hash (default cost)':<44} {hashcost}")
+cheap99 = float(cheap.split("p99=")[1].split("ms")[0])
+row("POST, hash cost lowered (argon2 1 MiB, 1 pass)", cheap, "p99 <= 20 ms", cheap99 <= 20)
+hash99 = float(hashcost.split("p99=")[1].split("ms")[0])
+if p99 > 20 and cheap99 <= 20:
+    print(f"  => POST misses its goal only through the password hash (alone p99 {hash99:.1f} ms); see docs/api.md#benchmarks")
 row("resident memory after start", f"{rss0:.1f} MB", "<= 60 MB", rss0 <= 60)
 row("resident memory after the GET load", f"{rss1:.1f} MB", "<= 60 MB", rss1 <= 60)
 row("resident memory after the POSTs", f"{rss2:.1f} MB", "<= 60 MB", rss2 <= 60)
