@@ -118,7 +118,7 @@ func newServer(cfg *config.Config, st *store.Store, o Options, log *slog.Logger)
 	}
 	return server.New(server.Options{
 		Store: st, Hasher: hasher, Tokens: tokens, Syncer: o.Syncer, Log: log,
-		LoginResource: cfg.Tenant.LoginResource, CORSOrigins: cfg.CORSOrigins, TrustedProxies: proxies,
+		LoginResource: cfg.Tenant.LoginResource, TenantID: cfg.Tenant.ID, CORSOrigins: cfg.CORSOrigins, TrustedProxies: proxies,
 	}), nil
 }
 

@@ -221,3 +221,13 @@ func TestConcurrentKaranasKeepTheOwnersList(t *testing.T) {
 		t.Errorf("created %d karanas, the owner's list holds %d; want 40 and 40", created, len(list))
 	}
 }
+
+func TestHealthzNamesTheTenant(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Tenant.ID = "SMNTYQIUB4YTC"
+	e := newEnvWith(t, cfg, &fakeSyncer{})
+	rec := e.raw("GET", "/healthz", "", nil)
+	if rec.Code != 200 || rec.Body.String() != "{\"status\":\"ok\",\"tenant\":\"SMNTYQIUB4YTC\"}\n" {
+		t.Errorf("healthz: %d %q", rec.Code, rec.Body.String())
+	}
+}

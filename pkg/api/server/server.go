@@ -4,6 +4,7 @@
 package server
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,6 +26,7 @@ type Options struct {
 	Tokens         *auth.Tokens
 	Syncer         Syncer
 	LoginResource  string
+	TenantID       string // reported by /healthz, so a caller can tell which tenant answered
 	CORSOrigins    []string
 	TrustedProxies []*net.IPNet
 	Log            *slog.Logger
@@ -61,8 +63,13 @@ func New(o Options) *Server {
 // Handler returns the API's routes behind the CORS layer.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
+	health := []byte(`{"status":"ok"}` + "\n")
+	if s.TenantID != "" {
+		health, _ = json.Marshal(map[string]string{"status": "ok", "tenant": s.TenantID})
+		health = append(health, '\n')
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeRaw(w, http.StatusOK, []byte(`{"status":"ok"}`+"\n"))
+		writeRaw(w, http.StatusOK, health)
 	})
 	mux.HandleFunc("POST /v1/sync/all/db", s.serve(s.authed(s.handleSync)))
 	mux.HandleFunc("POST /v1/{res}/login", s.serve(s.handleLogin))
