@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	lxdclient "github.com/canonical/lxd/client"
@@ -17,13 +18,16 @@ import (
 
 // Exec runs cmd in the container and returns its exit code once the
 // command has ended and all of its output has been copied to stdout and
-// stderr. A nil stdin reads as empty.
+// stderr. A nil stdin reads as empty; stdout and stderr may be the same
+// writer (combined output) and need not be safe for concurrent use.
 func (c *client) Exec(ctx context.Context, name string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	if stdin == nil {
 		stdin = bytes.NewReader(nil)
 	}
 	dataDone := make(chan bool)
-	args := &lxdclient.InstanceExecArgs{Stdin: stdin, Stdout: stdout, Stderr: stderr, DataDone: dataDone}
+	out := newExecOutput(stdout, stderr)
+	defer out.close()
+	args := &lxdclient.InstanceExecArgs{Stdin: stdin, Stdout: out.stdout, Stderr: out.stderr, DataDone: dataDone}
 	req := api.InstanceExecPost{Command: cmd, WaitForWS: true, Interactive: false}
 	op, err := c.srv(ctx).ExecInstance(name, req, args)
 	if err := wait(ctx, op, notFound(err)); err != nil {
@@ -39,6 +43,56 @@ func (c *client) Exec(ctx context.Context, name string, cmd []string, stdin io.R
 		return -1, fmt.Errorf("running %q in container %q: no exit code in the operation", strings.Join(cmd, " "), name)
 	}
 	return int(ret), nil
+}
+
+// execOutput hands LXD's client the two writers it copies the command's
+// stdout and stderr into, each from its own goroutine with io.Copy. Given
+// the caller's writers as they are, io.Copy would call ReadFrom on them;
+// with one bytes.Buffer for both streams the two ReadFroms ran at once and
+// the one ending last reset the buffer to the length it saw when it began,
+// dropping the other stream's output (empty output every other run). The
+// wrappers hide ReadFrom, take turns on one lock, and drop whatever the
+// client still copies after Exec has returned (a cancelled command).
+type execOutput struct {
+	mu             sync.Mutex
+	closed         bool
+	stdout, stderr io.Writer
+}
+
+func newExecOutput(stdout, stderr io.Writer) *execOutput {
+	o := &execOutput{}
+	o.stdout = lockedWriter{o, orDiscard(stdout)}
+	o.stderr = lockedWriter{o, orDiscard(stderr)}
+	return o
+}
+
+func (o *execOutput) close() {
+	o.mu.Lock()
+	o.closed = true
+	o.mu.Unlock()
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
+
+// lockedWriter is a plain io.Writer (no ReadFrom) that writes under its
+// execOutput's lock.
+type lockedWriter struct {
+	o *execOutput
+	w io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.o.mu.Lock()
+	defer l.o.mu.Unlock()
+	if l.o.closed {
+		return len(p), nil
+	}
+	return l.w.Write(p)
 }
 
 // PushFile writes data to path in the container, owned by root with mode,

@@ -21,7 +21,7 @@ func main() {
 		os.Exit(0)
 	}
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: tinyinit cat|echo|exit|sleep ...")
+		fmt.Fprintln(os.Stderr, "usage: tinyinit cat|echo|exit|bytes|sleep ...")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -38,6 +38,14 @@ func main() {
 	case "exit":
 		n, _ := strconv.Atoi(os.Args[2])
 		os.Exit(n)
+	case "bytes": // N bytes of a repeating pattern to stdout, then "end\n"
+		n, _ := strconv.Atoi(os.Args[2])
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = 'a' + byte(i%26)
+		}
+		_, _ = os.Stdout.Write(b)
+		fmt.Println("end")
 	case "sleep":
 		d, _ := time.ParseDuration(os.Args[2])
 		time.Sleep(d)
