@@ -89,7 +89,6 @@ type Host interface {
 const (
 	stageDir = ".karana-stage"
 	prevDir  = ".karana-prev"
-	outName  = ".karana-out"
 	cfgName  = "haproxy.cfg"
 	dataName = "karana"
 )
@@ -110,10 +109,7 @@ type Node struct {
 // Name implements Target.
 func (n *Node) Name() string { return n.NodeName }
 
-// run runs argv on the host and returns its combined output, which goes
-// through a file in Dir: output streamed back by an LXD exec was seen to
-// arrive empty now and then, and the file list and HAProxy's words must
-// not.
+// run runs argv on the host and returns its combined output.
 func (n *Node) run(ctx context.Context, argv ...string) (string, error) {
 	out, code, err := n.capture(ctx, argv...)
 	if err != nil {
@@ -125,20 +121,11 @@ func (n *Node) run(ctx context.Context, argv ...string) (string, error) {
 	return out, nil
 }
 
-// capture runs argv with its output in Dir/.karana-out and reads it back.
+// capture runs argv and returns its combined output and exit code.
 func (n *Node) capture(ctx context.Context, argv ...string) (string, int, error) {
-	outFile := path.Join(n.Dir, outName)
-	wrapped := append([]string{"sh", "-c", `f=$1; shift; "$@" >"$f" 2>&1`, "karana", outFile}, argv...)
-	var direct bytes.Buffer
-	code, err := n.Host.Exec(ctx, wrapped, &direct, &direct)
-	if err != nil {
-		return direct.String(), code, err
-	}
-	b, perr := n.Host.Pull(ctx, outFile)
-	if perr != nil {
-		return direct.String(), code, fmt.Errorf("%s: reading the output of %q: %w", n.NodeName, strings.Join(argv, " "), perr)
-	}
-	return string(b), code, nil
+	var out bytes.Buffer
+	code, err := n.Host.Exec(ctx, argv, &out, &out)
+	return out.String(), code, err
 }
 
 func (n *Node) sh(ctx context.Context, script string) (string, error) {
