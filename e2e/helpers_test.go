@@ -12,11 +12,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/karana-project/karana/pkg/inventory"
 )
+
+// commandTimeout bounds one karana command of the suite.
+const commandTimeout = 4 * time.Minute
 
 const (
 	project = "karana-e2e"
@@ -71,15 +77,22 @@ func (r result) String() string {
 // karana runs the binary with the suite's inventory.
 func karana(t *testing.T, inv string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	// No karana command takes minutes here; a hang must fail this test with
+	// what the command printed, not eat the whole suite's time.
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, append(args, "--inventory", inv)...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGQUIT) } // Go prints every goroutine's stack
+	cmd.WaitDelay = 10 * time.Second
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	start := time.Now()
 	err := cmd.Run()
 	r := result{stdout: out.String(), stderr: errOut.String(), took: time.Since(start)}
+	if ctx.Err() != nil {
+		t.Fatalf("karana %s did not finish within %s; it printed:\n%s\n%s", strings.Join(args, " "), commandTimeout, r.stdout, r.stderr)
+	}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
 	} else if err != nil {
@@ -220,4 +233,18 @@ func tenantSecrets(t *testing.T, invDir, tenant string) creds {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// tenantID is the tenant id the inventory records for name.
+func tenantID(t *testing.T, invPath, name string) string {
+	t.Helper()
+	inv, err := inventory.Load(invPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn, ok := inv.Tenant(name)
+	if !ok || tn.ID == "" {
+		t.Fatalf("tenant %s has no id in %s", name, invPath)
+	}
+	return tn.ID
 }

@@ -54,6 +54,13 @@ func TestLifecycle(t *testing.T) {
 				wantStatus(t, "influx."+d, "/ping", "", "", 204)
 				wantStatus(t, "grafana."+d, "/api/health", "", "", 200)
 			}
+			// api.<domain> reaches that tenant's own API: its /healthz names the tenant.
+			for _, tn := range []string{"alpha", "beta"} {
+				id := tenantID(t, inv, tn)
+				if _, body, err := throughLB0("api."+tn+".e2e.test", "/healthz", "", ""); err != nil || !strings.Contains(body, `"tenant":"`+id+`"`) {
+					t.Errorf("api.%s.e2e.test/healthz = %q (%v), want tenant %s", tn, body, err, id)
+				}
+			}
 			// Each tenant's admin credentials open its own services only.
 			wantStatus(t, "influx.alpha.e2e.test", "/query?q=SHOW+DATABASES", a.InfluxDB.User, a.InfluxDB.Password, 200)
 			wantStatus(t, "influx.beta.e2e.test", "/query?q=SHOW+DATABASES", a.InfluxDB.User, a.InfluxDB.Password, 401)
