@@ -106,6 +106,9 @@ func Route(ctx context.Context, e *converge.Engine, d Deps, inv *inventory.Inven
 				return "", err
 			}
 		}
+		if err := render.Write(render.DefaultDir(inv), o); err != nil {
+			return "", err
+		}
 		out = o
 		if len(o.Generated) > 0 {
 			return fmt.Sprintf("%d self-signed certificate(s) generated", len(o.Generated)), nil

@@ -200,5 +200,12 @@ func renderChecked(ctx context.Context, e *converge.Engine, d Deps) (*render.Out
 			return nil, err
 		}
 	}
+	if !e.DryRun {
+		// rendered/ shows what the balancers are given, so that
+		// `balancer render --check` agrees with a converged host.
+		if err := render.Write(render.DefaultDir(e.Inv), o); err != nil {
+			return nil, err
+		}
+	}
 	return o, nil
 }
