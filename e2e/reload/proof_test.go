@@ -62,6 +62,8 @@ func TestRollingReloadDropsNothing(t *testing.T) {
 		}
 		t.Logf("cycle %2d: tenants %v, reloaded in %s", c, tenants, w.To.Sub(w.From).Round(100*time.Millisecond))
 	}
+	// The render folder records what the balancers were given.
+	s.karana(t, 0, "balancer", "render", "--check")
 	checkBrokenRefused(t, s, tenants)
 	time.Sleep(3 * time.Second)
 	httpSamples, httpsSamples := stop()

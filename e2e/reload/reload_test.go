@@ -131,7 +131,7 @@ func (s *suite) karana(t *testing.T, wantCode int, args ...string) (stdout, stde
 
 func (s *suite) run(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, s.bin, append(args, "--inventory", s.inv)...)
 	var out, errb bytes.Buffer

@@ -15,6 +15,7 @@ import (
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/iostreams"
 	"github.com/karana-project/karana/pkg/lxd"
+	"github.com/karana-project/karana/pkg/render"
 )
 
 // Options of `karana balancer reload`.
@@ -104,7 +105,20 @@ func reloadRun(ctx context.Context, opts *Options) error {
 			err = werr
 		}
 	}
+	if err == nil && !opts.DryRun {
+		err = writeRendered(inv)
+	}
 	return err
+}
+
+// writeRendered records what the inner balancers now run in rendered/
+// beside the inventory, so that `balancer render --check` agrees.
+func writeRendered(inv *inventory.Inventory) error {
+	out, err := render.Render(inv, render.Options{})
+	if err != nil {
+		return err
+	}
+	return render.Write(render.DefaultDir(inv), out)
 }
 
 func write(opts *Options, rep *balancer.ReloadReport) error {
