@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	lxdclient "github.com/canonical/lxd/client"
 	"github.com/canonical/lxd/shared/api"
@@ -120,18 +121,50 @@ func (c *client) in(ctx context.Context, project string) lxdclient.InstanceServe
 }
 
 // wait waits for op, cancelling it (best effort) when ctx ends first.
-func wait(ctx context.Context, op lxdclient.Operation, err error) error {
+func (c *client) wait(ctx context.Context, op lxdclient.Operation, err error) error {
+	_, err = c.waitResult(ctx, op, err)
+	return err
+}
+
+// waitResult waits for op and returns its final state. LXD's client learns
+// that an operation ended from the event stream; with many operations at
+// once (40 concurrent execs) it missed the end of some and WaitContext
+// blocked for good although LXD had finished them. So LXD is also asked
+// for the operation every second; its final state counts whichever way it
+// arrives first.
+func (c *client) waitResult(ctx context.Context, op lxdclient.Operation, err error) (api.Operation, error) {
 	if err != nil {
-		return err
+		return api.Operation{}, err
 	}
-	if werr := op.WaitContext(ctx); werr != nil {
-		if ctx.Err() != nil {
-			_ = op.Cancel()
-			return ctx.Err()
+	id := op.Get().ID // before WaitContext: its event handlers rewrite the struct
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- op.WaitContext(wctx) }()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case werr := <-done:
+			if ctx.Err() != nil {
+				_ = op.Cancel()
+				return api.Operation{}, ctx.Err()
+			}
+			if werr != nil {
+				return api.Operation{}, werr
+			}
+			return op.Get(), nil
+		case <-tick.C:
+			got, _, gerr := c.srv(ctx).GetOperation(id)
+			if gerr != nil || !got.StatusCode.IsFinal() {
+				continue
+			}
+			if got.Err != "" {
+				return *got, errors.New(got.Err)
+			}
+			return *got, nil
 		}
-		return werr
 	}
-	return nil
 }
 
 // notFound maps a 404 from LXD to ErrNotFound, keeping LXD's message.

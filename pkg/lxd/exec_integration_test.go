@@ -3,8 +3,12 @@ package lxd_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/karana-project/karana/pkg/lxd"
 )
 
 // TestIntegrationExecOutputComplete runs short commands many times: every
@@ -45,6 +49,7 @@ func TestIntegrationExecOutputComplete(t *testing.T) {
 		{"stderr combined", true, []string{"/sbin/init", "echo", "err:oops"}, "oops\n", ""},
 		{"100k combined", true, []string{"/sbin/init", "bytes", "100000"}, string(big) + "end\n", ""},
 	}
+	t.Run("concurrent", func(t *testing.T) { testExecConcurrent(t, c, spec.Name) })
 	const runs = 50
 	for _, tc := range cases {
 		bad := 0
@@ -66,6 +71,38 @@ func TestIntegrationExecOutputComplete(t *testing.T) {
 		if bad > 0 {
 			t.Errorf("%s: %d of %d runs lost output", tc.name, bad, runs)
 		}
+	}
+}
+
+// testExecConcurrent runs many commands at once, as converging several
+// containers in parallel does: every one must end and bring its output.
+// Some never ended (the end of their operation was missed) before wait
+// also asked LXD for the operation.
+func testExecConcurrent(t *testing.T, c lxd.Client, name string) {
+	const n = 40
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var out bytes.Buffer
+			want := fmt.Sprintf("run %d\n", i)
+			code, err := c.Exec(ctx, name, []string{"/sbin/init", "echo", strings.TrimSpace(want)}, nil, &out, &out)
+			if err == nil && (code != 0 || out.String() != want) {
+				err = fmt.Errorf("code %d, output %q, want %q", code, out.String(), want)
+			}
+			errs <- err
+		}()
+	}
+	bad := 0
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			bad++
+			t.Error(err)
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d concurrent runs failed", bad, n)
 	}
 }
 

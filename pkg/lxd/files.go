@@ -30,7 +30,8 @@ func (c *client) Exec(ctx context.Context, name string, cmd []string, stdin io.R
 	args := &lxdclient.InstanceExecArgs{Stdin: stdin, Stdout: out.stdout, Stderr: out.stderr, DataDone: dataDone}
 	req := api.InstanceExecPost{Command: cmd, WaitForWS: true, Interactive: false}
 	op, err := c.srv(ctx).ExecInstance(name, req, args)
-	if err := wait(ctx, op, notFound(err)); err != nil {
+	final, err := c.waitResult(ctx, op, notFound(err))
+	if err != nil {
 		return -1, fmt.Errorf("running %q in container %q: %w", strings.Join(cmd, " "), name, err)
 	}
 	select {
@@ -38,7 +39,7 @@ func (c *client) Exec(ctx context.Context, name string, cmd []string, stdin io.R
 	case <-ctx.Done():
 		return -1, fmt.Errorf("running %q in container %q: %w", strings.Join(cmd, " "), name, ctx.Err())
 	}
-	ret, ok := op.Get().Metadata["return"].(float64)
+	ret, ok := final.Metadata["return"].(float64)
 	if !ok {
 		return -1, fmt.Errorf("running %q in container %q: no exit code in the operation", strings.Join(cmd, " "), name)
 	}
@@ -178,7 +179,7 @@ func (c *client) ExportInstance(ctx context.Context, name string, w io.Writer) e
 		InstanceOnly: true, CompressionAlgorithm: ExportCompression,
 	}
 	op, err := s.CreateInstanceBackup(name, req)
-	if err := wait(ctx, op, notFound(err)); err != nil {
+	if err := c.wait(ctx, op, notFound(err)); err != nil {
 		return fmt.Errorf("exporting container %q: creating backup: %w", name, err)
 	}
 	defer func() {
@@ -186,7 +187,7 @@ func (c *client) ExportInstance(ctx context.Context, name string, w io.Writer) e
 		dctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		op, err := c.srv(dctx).DeleteInstanceBackup(name, backup)
-		_ = wait(dctx, op, err)
+		_ = c.wait(dctx, op, err)
 	}()
 	_, err = s.GetInstanceBackupFile(name, backup, &lxdclient.BackupFileRequest{BackupFile: noSeek{w}})
 	if err != nil {

@@ -50,7 +50,7 @@ func (c *client) ImportImage(ctx context.Context, alias string, meta, rootfs io.
 		Type: "container",
 	}
 	op, err := s.CreateImage(api.ImagesPost{}, args)
-	err = wait(ctx, op, err)
+	err = c.wait(ctx, op, err)
 	fp := ""
 	switch {
 	case err == nil:
@@ -90,7 +90,7 @@ func (c *client) pointAlias(ctx context.Context, alias, fp string) error {
 	}
 	if img, _, err := s.GetImage(old.Target); err == nil && len(img.Aliases) == 0 {
 		op, err := s.DeleteImage(old.Target)
-		_ = wait(ctx, op, err) // only tidying; the new image is in place
+		_ = c.wait(ctx, op, err) // only tidying; the new image is in place
 	}
 	return nil
 }

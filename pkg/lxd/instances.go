@@ -120,7 +120,7 @@ func (c *client) CreateInstance(ctx context.Context, spec InstanceSpec) error {
 		s = s.UseTarget(spec.Target)
 	}
 	op, err := s.CreateInstance(req)
-	if err := wait(ctx, op, err); err != nil {
+	if err := c.wait(ctx, op, err); err != nil {
 		return fmt.Errorf("creating container %q from image %q: %w", spec.Name, spec.Image, err)
 	}
 	return nil
@@ -158,7 +158,7 @@ func (c *client) UpdateInstance(ctx context.Context, spec InstanceSpec) (bool, e
 	}
 	put.Config, put.Devices, put.Profiles = cfg, devs, profiles(spec)
 	op, err := s.UpdateInstance(spec.Name, put, etag)
-	if err := wait(ctx, op, err); err != nil {
+	if err := c.wait(ctx, op, err); err != nil {
 		return false, fmt.Errorf("updating container %q: %w", spec.Name, err)
 	}
 	return true, nil
@@ -183,7 +183,7 @@ func (c *client) setState(ctx context.Context, name, action string, force bool) 
 		req.Timeout = 30
 	}
 	op, err := c.srv(ctx).UpdateInstanceState(name, req, "")
-	if err := wait(ctx, op, notFound(err)); err != nil {
+	if err := c.wait(ctx, op, notFound(err)); err != nil {
 		return fmt.Errorf("%s container %q: %w", map[string]string{"start": "starting", "stop": "stopping"}[action], name, err)
 	}
 	return nil
@@ -220,7 +220,7 @@ func (c *client) DeleteInstance(ctx context.Context, name string) error {
 		return err
 	}
 	op, err := c.srv(ctx).DeleteInstance(name)
-	if err := wait(ctx, op, notFound(err)); err != nil {
+	if err := c.wait(ctx, op, notFound(err)); err != nil {
 		return fmt.Errorf("deleting container %q: %w", name, err)
 	}
 	return nil
