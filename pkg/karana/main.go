@@ -54,7 +54,7 @@ func isUsage(err error) bool {
 		return e.Code == cmdutil.ExitUsage
 	}
 	msg := err.Error()
-	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "unknown shorthand", "invalid argument"} {
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "unknown shorthand", "invalid argument", "required flag"} {
 		if strings.Contains(msg, p) {
 			return true
 		}

@@ -54,6 +54,7 @@ func TestRun(t *testing.T) {
 		{"validate injection", []string{"inventory", "validate", "-i", bad}, nil, cmdutil.ExitInvalid, "", bad + ":3: tenants[0].domain"},
 		{"validate json", []string{"inventory", "validate", "-i", bad, "-o", "json"}, nil, cmdutil.ExitInvalid, `"valid": false`, ""},
 		{"validate missing file", []string{"inventory", "validate", "-i", "/nonexistent/inv.yaml"}, nil, cmdutil.ExitFailure, "", "no such file"},
+		{"missing required flag", []string{"tenant", "add", "acme", "-i", good}, nil, cmdutil.ExitUsage, "", `required flag(s) "domain" not set`},
 		{"completion", []string{"completion", "bash"}, nil, 0, "__start_karana", ""},
 		{"completion bad shell", []string{"completion", "tcsh"}, nil, cmdutil.ExitUsage, "", "unknown shell"},
 	}
