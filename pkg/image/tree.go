@@ -31,6 +31,10 @@ type Base struct {
 	Security string // security mirror; "" leaves it out
 }
 
+// BuildTools are the programs an image build runs (binary -> Debian
+// package); missing ones are installed with apt-get before the first build.
+var BuildTools = map[string]string{"debootstrap": "debootstrap", "mksquashfs": "squashfs-tools"}
+
 // HostBase is the host's own Debian release (bookworm when the host is
 // not Debian) from the default mirrors, with mirror overriding.
 func HostBase(mirror string) Base {
@@ -75,6 +79,11 @@ func ensureBase(ctx context.Context, cache string, b Base, log func(string)) (st
 		"--cache-dir=" + filepath.Join(cache, "debs"), b.Suite, tmp, b.Mirror}
 	if err := os.MkdirAll(filepath.Join(cache, "debs"), 0o755); err != nil {
 		return "", false, err
+	}
+	if pkgs, err := host.EnsureTools(ctx, BuildTools); err != nil {
+		return "", false, err
+	} else if len(pkgs) > 0 {
+		log("installed " + strings.Join(pkgs, ", "))
 	}
 	log("debootstrap " + strings.Join(args, " "))
 	if err := run(ctx, "debootstrap", args...); err != nil {
