@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/karana-project/karana/pkg/cmdutil"
+	"github.com/karana-project/karana/pkg/host"
 	"github.com/karana-project/karana/pkg/image"
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/iostreams"
@@ -25,6 +27,9 @@ type Options struct {
 	Inventory func() (*inventory.Inventory, error)
 	Connect   func(context.Context, *inventory.Inventory) (lxd.Client, error)
 	Build     BuildFunc
+	// EnsureLXD installs and starts a local LXD before images are imported
+	// into it (host.EnsureLXD); nil skips that.
+	EnsureLXD func(context.Context, host.Progress) (bool, error)
 
 	Roles    []string // --role; empty means every role
 	Force    bool
@@ -38,7 +43,7 @@ type Options struct {
 // NewCmdBuild returns `karana image build`. runF replaces the run
 // function in tests.
 func NewCmdBuild(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Inventory: f.Inventory, Connect: lxd.ConnectInventory, Build: image.Build}
+	opts := &Options{IO: f.IOStreams, Inventory: f.Inventory, Connect: lxd.ConnectInventory, Build: image.Build, EnsureLXD: host.EnsureLXD}
 	cmd := &cobra.Command{
 		Use:   "build",
 		Short: "Build the containers' images with debootstrap and import them into LXD",
@@ -118,6 +123,13 @@ func buildRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	progress := cmdutil.NewProgress(opts.IO)
+	if opts.EnsureLXD != nil && strings.HasPrefix(inv.LXD.Endpoint, "unix") {
+		// A fresh host: the images go into an LXD that may not be there yet.
+		if _, err := opts.EnsureLXD(ctx, progress); err != nil {
+			return cmdutil.WithCode(cmdutil.ExitUnavailable, fmt.Errorf("installing or starting LXD: %w", err))
+		}
+	}
 	c, err := opts.Connect(ctx, imageScope(inv))
 	if err != nil {
 		return cmdutil.WithCode(cmdutil.ExitUnavailable, err)
@@ -126,7 +138,6 @@ func buildRun(ctx context.Context, opts *Options) error {
 	if len(roles) == 0 {
 		roles = image.Roles
 	}
-	progress := cmdutil.NewProgress(opts.IO)
 	var results []Result
 	var errs []error
 	// One role failing (say, an unreachable repository) does not keep

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/karana-project/karana/pkg/cmdutil"
+	"github.com/karana-project/karana/pkg/host"
 	"github.com/karana-project/karana/pkg/image"
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/iostreams"
@@ -97,5 +98,33 @@ func TestBuildRun(t *testing.T) {
 		"api       karana/api               0123456789ab unchanged"}
 	if got := strings.TrimSpace(out.String()); got != strings.Join(want, "\n") {
 		t.Errorf("output:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+}
+
+func TestBuildRunEnsuresLocalLXDFirst(t *testing.T) {
+	ios, _, _ := iostreams.Test()
+	var calls []string
+	local := func() (*inventory.Inventory, error) {
+		inv, _ := testInventory()
+		inv.LXD.Endpoint = "unix"
+		return inv, nil
+	}
+	opts := &Options{
+		IO: ios, Inventory: local, Output: "text", Roles: []string{"api"},
+		EnsureLXD: func(context.Context, host.Progress) (bool, error) {
+			calls = append(calls, "ensure")
+			return false, errors.New("apt-get install lxd: exit 100")
+		},
+		Connect: func(context.Context, *inventory.Inventory) (lxd.Client, error) {
+			calls = append(calls, "connect")
+			return lxdfake.New(), nil
+		},
+	}
+	err := buildRun(context.Background(), opts)
+	if cmdutil.ExitCode(err) != cmdutil.ExitUnavailable || !strings.Contains(err.Error(), "exit 100") {
+		t.Fatalf("err = %v (exit %d), want the LXD failure with exit 5", err, cmdutil.ExitCode(err))
+	}
+	if strings.Join(calls, " ") != "ensure" {
+		t.Fatalf("calls = %v: LXD must be ensured before connecting, and nothing after a failure", calls)
 	}
 }
