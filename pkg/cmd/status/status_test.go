@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/karana-project/karana/pkg/cmdutil"
+	"github.com/karana-project/karana/pkg/cmdutil/cmdtest"
 	"github.com/karana-project/karana/pkg/converge"
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/iostreams"
@@ -32,29 +32,12 @@ func TestNewCmdStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			ios, _, _ := iostreams.Test()
-			var got *Options
-			cmd := NewCmdStatus(&cmdutil.Factory{IOStreams: ios}, func(_ context.Context, o *Options) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			err := cmd.Execute()
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
-				if tt.wantCode != 0 && cmdutil.ExitCode(err) != tt.wantCode {
-					t.Errorf("exit code %d, want %d", cmdutil.ExitCode(err), tt.wantCode)
-				}
-				if got != nil {
-					t.Error("runF called despite the error")
-				}
+				cmdtest.WantError(t, NewCmdStatus, tt.args, tt.wantErr, tt.wantCode)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got == nil || got.Output != tt.want.Output || got.IO != ios || got.Inventory == nil || got.Connect == nil {
+			got := cmdtest.MustParse(t, NewCmdStatus, tt.args)
+			if got.Output != tt.want.Output || got.IO == nil || got.Inventory == nil || got.Connect == nil {
 				t.Errorf("options = %+v, want %+v", got, tt.want)
 			}
 		})

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/karana-project/karana/pkg/cmdutil"
+	"github.com/karana-project/karana/pkg/cmdutil/cmdtest"
 	"github.com/karana-project/karana/pkg/converge"
 	"github.com/karana-project/karana/pkg/host"
 	"github.com/karana-project/karana/pkg/inventory"
@@ -38,33 +38,16 @@ func TestNewCmdUp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			ios, _, _ := iostreams.Test()
-			var got *Options
-			cmd := NewCmdUp(&cmdutil.Factory{IOStreams: ios}, func(_ context.Context, o *Options) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			err := cmd.Execute()
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
-				if tt.wantCode != 0 && cmdutil.ExitCode(err) != tt.wantCode {
-					t.Errorf("exit code %d, want %d", cmdutil.ExitCode(err), tt.wantCode)
-				}
-				if got != nil {
-					t.Error("runF called despite the error")
-				}
+				cmdtest.WantError(t, NewCmdUp, tt.args, tt.wantErr, tt.wantCode)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got == nil || got.DryRun != tt.want.DryRun || got.Output != tt.want.Output {
+			got := cmdtest.MustParse(t, NewCmdUp, tt.args)
+			if got.DryRun != tt.want.DryRun || got.Output != tt.want.Output {
 				t.Fatalf("options = %+v, want %+v", got, tt.want)
 			}
 			d := got.Deps
-			if got.IO != ios || got.Inventory == nil || got.LXD != nil || d.EnsureLXD == nil || d.PlanLXD == nil ||
+			if got.IO == nil || got.Inventory == nil || got.LXD != nil || d.EnsureLXD == nil || d.PlanLXD == nil ||
 				d.Connect == nil || d.BuildImage == nil || d.Validate == nil || d.Binary == nil {
 				t.Errorf("dependencies not wired: %+v", *got)
 			}

@@ -1,14 +1,11 @@
 package drain
 
 import (
-	"context"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/karana-project/karana/pkg/cmdutil"
-	"github.com/karana-project/karana/pkg/iostreams"
+	"github.com/karana-project/karana/pkg/cmdutil/cmdtest"
 )
 
 func TestNewCmdDrainReady(t *testing.T) {
@@ -27,26 +24,15 @@ func TestNewCmdDrainReady(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			ios, _, _ := iostreams.Test()
-			var got *Options
-			runF := func(_ context.Context, o *Options) error { got = o; return nil }
-			cmd := NewCmdDrain(&cmdutil.Factory{IOStreams: ios}, runF)
+			newCmd := cmdtest.NewCmd[Options](NewCmdDrain)
 			if tt.ready {
-				cmd = NewCmdReady(&cmdutil.Factory{IOStreams: ios}, runF)
+				newCmd = NewCmdReady
 			}
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			err := cmd.Execute()
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
+				cmdtest.WantError(t, newCmd, tt.args, tt.wantErr, 0)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := cmdtest.MustParse(t, newCmd, tt.args)
 			g := *got
 			if g.State != tt.want.State || g.Name != tt.want.Name || g.Force != tt.want.Force || g.Wait != tt.want.Wait || g.Output != tt.want.Output {
 				t.Errorf("options = %+v, want %+v", g, tt.want)

@@ -1,15 +1,12 @@
 package reload
 
 import (
-	"context"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/karana-project/karana/pkg/balancer"
-	"github.com/karana-project/karana/pkg/cmdutil"
-	"github.com/karana-project/karana/pkg/iostreams"
+	"github.com/karana-project/karana/pkg/cmdutil/cmdtest"
 )
 
 func TestNewCmdReload(t *testing.T) {
@@ -27,22 +24,11 @@ func TestNewCmdReload(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			ios, _, _ := iostreams.Test()
-			var got *Options
-			cmd := NewCmdReload(&cmdutil.Factory{IOStreams: ios}, func(_ context.Context, o *Options) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			err := cmd.Execute()
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
+				cmdtest.WantError(t, NewCmdReload, tt.args, tt.wantErr, 0)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := cmdtest.MustParse(t, NewCmdReload, tt.args)
 			if got.DrainTimeout != tt.want.DrainTimeout || got.DryRun != tt.want.DryRun || got.Output != tt.want.Output {
 				t.Errorf("options = %+v, want %+v", *got, tt.want)
 			}

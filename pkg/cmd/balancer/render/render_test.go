@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/karana-project/karana/pkg/cmdutil"
+	"github.com/karana-project/karana/pkg/cmdutil/cmdtest"
 	"github.com/karana-project/karana/pkg/haproxy"
 	"github.com/karana-project/karana/pkg/iostreams"
 	"github.com/karana-project/karana/pkg/tlsgen"
@@ -30,22 +31,11 @@ func TestNewCmdRender(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			ios, _, _ := iostreams.Test()
-			var got *Options
-			cmd := NewCmdRender(&cmdutil.Factory{IOStreams: ios}, func(_ context.Context, o *Options) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			err := cmd.Execute()
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
+				cmdtest.WantError(t, NewCmdRender, tt.args, tt.wantErr, 0)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := cmdtest.MustParse(t, NewCmdRender, tt.args)
 			if got.Dir != tt.want.Dir || got.Check != tt.want.Check || got.Output != tt.want.Output {
 				t.Errorf("options = %+v, want %+v", *got, tt.want)
 			}

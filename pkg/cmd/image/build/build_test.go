@@ -3,11 +3,11 @@ package build
 import (
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 
 	"github.com/karana-project/karana/pkg/cmdutil"
+	"github.com/karana-project/karana/pkg/cmdutil/cmdtest"
 	"github.com/karana-project/karana/pkg/host"
 	"github.com/karana-project/karana/pkg/image"
 	"github.com/karana-project/karana/pkg/inventory"
@@ -36,22 +36,11 @@ func TestNewCmdBuildFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			ios, _, _ := iostreams.Test()
-			var got *Options
-			cmd := NewCmdBuild(&cmdutil.Factory{IOStreams: ios}, func(_ context.Context, o *Options) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			err := cmd.Execute()
 			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) || cmdutil.ExitCode(err) != cmdutil.ExitUsage {
-					t.Fatalf("err = %v (exit %d), want usage error %q", err, cmdutil.ExitCode(err), tt.err)
-				}
+				cmdtest.WantError(t, NewCmdBuild, tt.args, tt.err, cmdutil.ExitUsage)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := cmdtest.MustParse(t, NewCmdBuild, tt.args)
 			if strings.Join(got.Roles, ",") != strings.Join(tt.roles, ",") || got.Alias != tt.alias || got.Force != tt.force {
 				t.Errorf("options = %+v", got)
 			}

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/karana-project/karana/pkg/cmdutil"
+	"github.com/karana-project/karana/pkg/cmdutil/cmdtest"
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/iostreams"
 	"github.com/karana-project/karana/pkg/lxd"
@@ -42,35 +42,15 @@ func TestNewCmdAdd(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ios, _, _ := iostreams.Test()
-			var got *Options
-			cmd := NewCmdAdd(&cmdutil.Factory{IOStreams: ios}, func(_ context.Context, o *Options) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			err := cmd.Execute()
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
-				if tt.wantCode != 0 && cmdutil.ExitCode(err) != tt.wantCode {
-					t.Errorf("exit code %d, want %d", cmdutil.ExitCode(err), tt.wantCode)
-				}
-				if got != nil {
-					t.Error("runF called despite the error")
-				}
+				cmdtest.WantError(t, NewCmdAdd, tt.args, tt.wantErr, tt.wantCode)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got == nil {
-				t.Fatal("runF not called")
-			}
+			got := cmdtest.MustParse(t, NewCmdAdd, tt.args)
 			if got.Tenant != tt.want.Tenant || got.ShowSecrets != tt.want.ShowSecrets || got.Output != tt.want.Output {
 				t.Errorf("options = %+v, want %+v", *got, tt.want)
 			}
-			if got.IO != ios || got.InventoryPath == nil || got.Connect == nil || got.Binary == nil || got.Deps.Validate == nil {
+			if got.IO == nil || got.InventoryPath == nil || got.Connect == nil || got.Binary == nil || got.Deps.Validate == nil {
 				t.Errorf("dependencies not wired: %+v", *got)
 			}
 		})

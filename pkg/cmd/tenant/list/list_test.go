@@ -1,15 +1,14 @@
 package list
 
 import (
-	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/karana-project/karana/pkg/cmdutil"
+	"github.com/karana-project/karana/pkg/cmdutil/cmdtest"
 	"github.com/karana-project/karana/pkg/iostreams"
 	"github.com/karana-project/karana/pkg/tenant"
 )
@@ -29,29 +28,12 @@ func TestNewCmdList(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			ios, _, _ := iostreams.Test()
-			var got *Options
-			cmd := NewCmdList(&cmdutil.Factory{IOStreams: ios}, func(_ context.Context, o *Options) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			err := cmd.Execute()
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want %q", err, tt.wantErr)
-				}
-				if tt.wantCode != 0 && cmdutil.ExitCode(err) != tt.wantCode {
-					t.Errorf("exit code %d, want %d", cmdutil.ExitCode(err), tt.wantCode)
-				}
-				if got != nil {
-					t.Error("runF called despite the error")
-				}
+				cmdtest.WantError(t, NewCmdList, tt.args, tt.wantErr, tt.wantCode)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got == nil || got.Output != tt.want.Output || got.IO != ios || got.Inventory == nil {
+			got := cmdtest.MustParse(t, NewCmdList, tt.args)
+			if got.Output != tt.want.Output || got.IO == nil || got.Inventory == nil {
 				t.Errorf("options = %+v, want %+v", got, tt.want)
 			}
 		})
