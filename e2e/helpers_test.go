@@ -19,16 +19,18 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/karana-project/karana/pkg/inventory"
+	"github.com/karana-project/karana/pkg/testenv"
 )
 
 // commandTimeout bounds one karana command of the suite.
 const commandTimeout = 4 * time.Minute
 
-const (
-	project = "karana-e2e"
-	bridge  = "karanae2e0"
-	subnet  = "10.0.13.1/24"
-	lb0     = "10.0.13.2"
+// The suite's LXD objects; KARANA_TEST_NS moves them (pkg/testenv).
+var (
+	project = testenv.Name("karana-e2e")
+	bridge  = testenv.Name("karanae2e0")
+	subnet  = testenv.Subnet(13, 1, "/24")
+	lb0     = testenv.Subnet(13, 2, "")
 )
 
 // bin is the karana binary under test: $KARANA_BIN or built once.

@@ -20,13 +20,17 @@ import (
 	"github.com/karana-project/karana/pkg/balancer"
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/lxd"
+	"github.com/karana-project/karana/pkg/testenv"
 )
 
 // Only this suite's LXD objects: project, bridge and subnet.
+var (
+	project = testenv.Name("karana-e2e-lb")
+	bridge  = testenv.Name("karanae2elb0")
+	subnet  = testenv.Subnet(17, 1, "/24")
+)
+
 const (
-	project  = "karana-e2e-lb"
-	bridge   = "karanae2elb0"
-	subnet   = "10.0.17.1/24"
 	hardStop = 10 * time.Second
 	cycles   = 10
 )

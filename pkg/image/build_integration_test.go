@@ -12,6 +12,7 @@ import (
 	"github.com/karana-project/karana/pkg/image"
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/lxd"
+	"github.com/karana-project/karana/pkg/testenv"
 )
 
 type logProgress struct{ t *testing.T }
@@ -31,22 +32,26 @@ func TestIntegrationBuildAndLaunch(t *testing.T) {
 		t.Skip("building images needs root (debootstrap, chroot)")
 	}
 	ctx := context.Background()
-	c, err := lxd.Connect(ctx, inventory.LXD{Endpoint: "unix", Project: "karana-d1"})
+	c, err := lxd.Connect(ctx, inventory.LXD{Endpoint: "unix", Project: testenv.Name("karana-d1")})
 	if err != nil {
 		t.Skip(err)
 	}
 	for _, ensure := range []func() (bool, error){
 		func() (bool, error) { return c.EnsureStoragePool(ctx, "karana", "dir") },
-		func() (bool, error) { return c.EnsureNetwork(ctx, "karanad1br0", "10.0.16.1/24") },
-		func() (bool, error) { return c.EnsureProject(ctx, "karana-d1") },
-		func() (bool, error) { return c.EnsureProfile(ctx, "karana-d1", "karana", "karanad1br0") },
+		func() (bool, error) {
+			return c.EnsureNetwork(ctx, testenv.Name("karanad1br0"), testenv.Subnet(16, 1, "/24"))
+		},
+		func() (bool, error) { return c.EnsureProject(ctx, testenv.Name("karana-d1")) },
+		func() (bool, error) {
+			return c.EnsureProfile(ctx, testenv.Name("karana-d1"), "karana", testenv.Name("karanad1br0"))
+		},
 	} {
 		if _, err := ensure(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	lock := filepath.Join(t.TempDir(), image.LockName)
-	opts := image.Options{Alias: "karana-d1/api", LockFile: lock, Progress: logProgress{t}, Force: true}
+	opts := image.Options{Alias: testenv.Name("karana-d1") + "/api", LockFile: lock, Progress: logProgress{t}, Force: true}
 	start := time.Now()
 	fp, changed, err := image.Build(ctx, c, "api", opts)
 	if err != nil || !changed {
@@ -59,17 +64,17 @@ func TestIntegrationBuildAndLaunch(t *testing.T) {
 		t.Fatalf("second build = %s, changed=%v, %v; want %s unchanged", fp2, changed, err, fp)
 	}
 	l, err := image.ReadLock(lock)
-	if err != nil || l.Images["karana-d1/api"].Fingerprint != fp {
-		t.Fatalf("lock = %+v, %v; want karana-d1/api -> %s", l, err, fp)
+	if err != nil || l.Images[testenv.Name("karana-d1")+"/api"].Fingerprint != fp {
+		t.Fatalf("lock = %+v, %v; want %s -> %s", l, err, testenv.Name("karana-d1")+"/api", fp)
 	}
-	launch(t, c, "karana-d1/api")
+	launch(t, c, testenv.Name("karana-d1")+"/api")
 }
 
 func launch(t *testing.T, c lxd.Client, alias string) {
 	ctx := context.Background()
 	name := "d1-imgtest"
 	_ = c.DeleteInstance(ctx, name)
-	spec := lxd.InstanceSpec{Name: name, Image: alias, Profile: "karana-d1", Network: "karanad1br0", IPv4: "10.0.16.60"}
+	spec := lxd.InstanceSpec{Name: name, Image: alias, Profile: testenv.Name("karana-d1"), Network: testenv.Name("karanad1br0"), IPv4: testenv.Subnet(16, 60, "")}
 	start := time.Now()
 	if err := c.CreateInstance(ctx, spec); err != nil {
 		t.Fatal(err)

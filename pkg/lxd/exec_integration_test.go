@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/karana-project/karana/pkg/lxd"
+	"github.com/karana-project/karana/pkg/testenv"
 )
 
 // TestIntegrationExecOutputComplete runs short commands many times: every
@@ -25,7 +26,7 @@ func TestIntegrationExecOutputComplete(t *testing.T) {
 	_, err := c.ImportImage(ctx, testAlias, bytes.NewReader(meta), bytes.NewReader(rootfs))
 	must(t, err)
 	spec := testSpec()
-	spec.Name, spec.IPv4, spec.Devices = "d1-exec", "10.0.16.51", nil
+	spec.Name, spec.IPv4, spec.Devices = "d1-exec", testenv.Subnet(16, 51, ""), nil
 	must(t, c.CreateInstance(ctx, spec))
 	t.Cleanup(func() {
 		_ = c.StopInstance(ctx, spec.Name, true)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/karana-project/karana/pkg/lxd"
+	"github.com/karana-project/karana/pkg/testenv"
 )
 
 func TestIntegrationImageImport(t *testing.T) {
@@ -48,7 +49,7 @@ func TestIntegrationImageImport(t *testing.T) {
 
 func testSpec() lxd.InstanceSpec {
 	return lxd.InstanceSpec{
-		Name: "d1-tiny", Image: testAlias, Profile: testProfile, Network: testBridge, IPv4: "10.0.16.50",
+		Name: "d1-tiny", Image: testAlias, Profile: testProfile, Network: testBridge, IPv4: testenv.Subnet(16, 50, ""),
 		Config: map[string]string{"user.karana.role": "test", "limits.memory": "128MiB"},
 		Devices: map[string]map[string]string{"hostproxy": {
 			"type": "proxy", "listen": "tcp:127.0.0.1:0", "connect": "tcp:127.0.0.1:80", "bind": "host"}},

@@ -14,18 +14,21 @@ import (
 
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/lxd"
+	"github.com/karana-project/karana/pkg/testenv"
 )
 
 // The integration tests use their own project, bridge and subnet on the
 // shared daemon, and the shared "karana" dir pool.
-const (
-	testProject = "karana-d1"
-	testBridge  = "karanad1br0"
-	testCIDR    = "10.0.16.1/24"
-	testPool    = "karana"
-	testProfile = "karana-d1"
-	testAlias   = "karana-d1/tiny"
+// KARANA_TEST_NS moves them for a concurrent run (pkg/testenv).
+var (
+	testProject = testenv.Name("karana-d1")
+	testBridge  = testenv.Name("karanad1br0")
+	testCIDR    = testenv.Subnet(16, 1, "/24")
+	testProfile = testenv.Name("karana-d1")
+	testAlias   = testenv.Name("karana-d1") + "/tiny"
 )
+
+const testPool = "karana"
 
 // connect returns a client for the test project, or skips when there is no
 // local LXD daemon.
