@@ -12,8 +12,8 @@ import (
 // StateOptions configure Drain and Ready.
 type StateOptions struct {
 	Inventory *inventory.Inventory
-	Runtime   func(name string) Runtime // nil: the host sockets
-	Name      string                    // the inner balancer
+	Runtime   Connector // nil: the host sockets
+	Name      string    // the inner balancer
 	// Force drains even when another inner balancer is not UP and ready.
 	Force bool
 	// Wait, for Drain, waits up to this long for sessions and queue to

@@ -128,3 +128,12 @@ func (f *fakeTarget) Reload(context.Context) error {
 	return nil
 }
 func (f *fakeTarget) Log(context.Context) string { return "" }
+
+func (r *recorder) Command(_ context.Context, cmd string) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	*r.sent = append(*r.sent, cmd)
+	return "", nil
+}
+
+func (i innerRT) Command(context.Context, string) (string, error) { return "", nil }

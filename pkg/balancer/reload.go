@@ -22,8 +22,8 @@ type ReloadOptions struct {
 	Progress     *cmdutil.Progress // may be nil
 
 	// Runtime returns the runtime client of balancer name; nil means its
-	// host socket (HostSocket) through client-native.
-	Runtime func(name string) Runtime
+	// host socket (HostSockets) through client-native.
+	Runtime Connector
 	// ReloadTimeout caps how long one reload may take (60s when zero).
 	ReloadTimeout time.Duration
 }
@@ -89,11 +89,11 @@ func renderInner(inv *inventory.Inventory, dryRun bool) (Files, error) {
 	return Files(out.Inner()), nil
 }
 
-func (o ReloadOptions) runtime(inv *inventory.Inventory) func(string) Runtime {
+func (o ReloadOptions) runtime(inv *inventory.Inventory) Connector {
 	if o.Runtime != nil {
 		return o.Runtime
 	}
-	return func(name string) Runtime { return NewRuntime(HostSocket(inv, name)) }
+	return HostSockets(inv)
 }
 
 // reachable fails with ExitUnavailable when the runtime socket of

@@ -7,7 +7,9 @@ import (
 	"sort"
 
 	"github.com/haproxytech/client-native/v5/runtime"
+
 	"github.com/haproxytech/client-native/v5/runtime/options"
+	"github.com/karana-project/karana/pkg/inventory"
 )
 
 // Runtime is the part of HAProxy's runtime API the rolling reload needs. It
@@ -20,6 +22,21 @@ type Runtime interface {
 	SetState(ctx context.Context, backend, server, state string) error
 	// Info describes the process answering the socket.
 	Info(ctx context.Context) (Info, error)
+	// Command sends one runtime API command (a payload after "<<\n"
+	// included) and returns HAProxy's answer as it is: the runtime API
+	// answers errors in plain text, so callers check the answer.
+	Command(ctx context.Context, cmd string) (string, error)
+}
+
+// Connector turns a balancer's name into its runtime API client. It is
+// the one place that knows how a runtime API is reached: HostSockets
+// (the LXD proxy devices' host sockets) unless a caller swaps it.
+type Connector func(name string) Runtime
+
+// HostSockets is the Connector of inv's balancers through their host
+// sockets in HostSocketDir.
+func HostSockets(inv *inventory.Inventory) Connector {
+	return func(name string) Runtime { return NewRuntime(HostSocket(inv, name)) }
 }
 
 // Server is one backend server as HAProxy sees it.
@@ -138,4 +155,16 @@ func (r *NativeRuntime) Info(ctx context.Context) (Info, error) {
 		in.Uptime = *pi.Info.Uptime
 	}
 	return in, nil
+}
+
+// Command implements Runtime.
+func (r *NativeRuntime) Command(ctx context.Context, cmd string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	out, err := r.rt.ExecuteRaw(cmd)
+	if err != nil {
+		return "", fmt.Errorf("runtime API of %s: %w", r.Socket, err)
+	}
+	return out, nil
 }

@@ -58,7 +58,7 @@ func (r *StatusReport) Healthy() bool {
 type StatusOptions struct {
 	Inventory *inventory.Inventory
 	LXD       lxd.Client // nil: configurations are not compared
-	Runtime   func(name string) Runtime
+	Runtime   Connector
 	// Targets returns the Target of inner balancer name; nil means its
 	// LXD container.
 	Targets func(name string) Target

@@ -22,6 +22,9 @@ func (deadRuntime) Servers(context.Context) ([]balancer.Server, error) {
 	return nil, errors.New("dial unix /run/karana/x.sock: connect: no such file or directory")
 }
 func (deadRuntime) SetState(context.Context, string, string, string) error { return nil }
+func (deadRuntime) Command(context.Context, string) (string, error) {
+	return "", errors.New("dial unix /run/karana/x.sock: connect: no such file or directory")
+}
 func (deadRuntime) Info(context.Context) (balancer.Info, error) {
 	return balancer.Info{}, errors.New("dial unix /run/karana/x.sock: connect: no such file or directory")
 }
