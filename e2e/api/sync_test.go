@@ -14,6 +14,7 @@ import (
 	"github.com/karana-project/karana/pkg/api/auth"
 	"github.com/karana-project/karana/pkg/api/config"
 	"github.com/karana-project/karana/pkg/cmd/api/serve"
+	"github.com/karana-project/karana/pkg/grafana"
 	"github.com/karana-project/karana/pkg/influx/influxtest"
 	"github.com/karana-project/karana/pkg/syncer"
 )
@@ -60,6 +61,7 @@ func TestSyncWithInfluxAndGrafana(t *testing.T) {
 	if code, out = call("POST", "/v1/karanas/new", admin, map[string]any{"name": "k1", "owner": alice}); code != 201 {
 		t.Fatalf("create karana: %d %v", code, out)
 	}
+	k1 := firstKey(out)
 
 	gs.Fail("POST", "/api/orgs", http.StatusInternalServerError, 1) // the first user's org creation fails once
 	sync := func() []map[string]any {
@@ -93,4 +95,32 @@ func TestSyncWithInfluxAndGrafana(t *testing.T) {
 	if err != nil || !slices.Contains(dbs, syncer.DatabaseName(alice)) {
 		t.Errorf("alice's database %s missing: %v %v", syncer.DatabaseName(alice), dbs, err)
 	}
+
+	// Renaming the karana through the API renames its panel on alice's
+	// dashboard at the next sync.
+	if code, out = call("PATCH", "/v1/karanas/"+k1, admin, map[string]any{"name": "greenhouse"}); code != 200 {
+		t.Fatalf("rename karana: %d %v", code, out)
+	}
+	sync()
+	g, _ := grafana.New(gURL, "alice@example.org", password(t, app, alice), nil)
+	d, err := g.DashboardByUID(context.Background(), 0, syncer.DashboardUID(alice))
+	if err != nil {
+		t.Fatalf("alice's dashboard: %v", err)
+	}
+	panels, _ := d.Dashboard["panels"].([]any)
+	if len(panels) != 1 || panels[0].(map[string]any)["title"] != "greenhouse" ||
+		panels[0].(map[string]any)["description"] != "karana "+k1 {
+		t.Errorf("alice's panels = %v, want one titled greenhouse for karana %s", panels, k1)
+	}
+}
+
+// password is a user's password_influx as stored (it is also their
+// Grafana password).
+func password(t *testing.T, app *api.App, id string) string {
+	e, ok := app.Store.Get("users", id)
+	if !ok {
+		t.Fatalf("no user %s", id)
+	}
+	pw, _ := e.Rec()["password_influx"].(string)
+	return pw
 }

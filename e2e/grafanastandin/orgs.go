@@ -100,6 +100,11 @@ func (s *Server) deleteOrg(c *caller, w http.ResponseWriter, r *http.Request) bo
 			delete(s.st.DataSources, id)
 		}
 	}
+	for id, d := range s.st.Dashboards {
+		if d.OrgID == o.ID {
+			delete(s.st.Dashboards, id)
+		}
+	}
 	var left []*Member
 	for _, m := range s.st.Members {
 		if m.OrgID != o.ID {

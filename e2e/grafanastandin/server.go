@@ -1,6 +1,7 @@
 // Package grafanastandin is an in-memory stand-in for the subset of
 // Grafana's HTTP API that karana's sync uses (organisations, users, org
-// membership, data sources, /api/health). Grafana cannot be installed on the
+// membership, data sources, dashboards, /api/health) and the data-source
+// proxy a user's queries go through. Grafana cannot be installed on the
 // machines karana is built on, so the Grafana client is tested against this.
 //
 // It follows Grafana's documented behaviour where the client depends on it:
@@ -125,6 +126,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(rec, f, "injected failure")
 		return
 	}
+	if strings.HasPrefix(r.URL.Path, proxyPrefix) {
+		s.proxy(rec, r) // releases the lock while InfluxDB answers
+		return
+	}
 	s.mux.ServeHTTP(rec, r)
 }
 
@@ -163,6 +168,8 @@ const (
 	anyUser = iota
 	serverAdmin
 	orgAdmin
+	orgViewer // any role in the org
+	orgEditor // Editor or Admin in the org
 )
 
 // handle registers pattern behind Basic auth and the given permission. A
@@ -175,7 +182,8 @@ func (s *Server) handle(pattern string, perm int, h handler) {
 			return
 		}
 		switch {
-		case perm == serverAdmin && !c.user.IsAdmin, perm == orgAdmin && c.role != RoleAdmin:
+		case perm == serverAdmin && !c.user.IsAdmin, perm == orgAdmin && c.role != RoleAdmin,
+			perm == orgViewer && c.role == "", perm == orgEditor && c.role != RoleEditor && c.role != RoleAdmin:
 			writeError(w, http.StatusForbidden, "Permission denied")
 			return
 		}
@@ -230,6 +238,7 @@ func (s *Server) routes() {
 	s.orgRoutes()
 	s.userRoutes()
 	s.dataSourceRoutes()
+	s.dashboardRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Not found")
 	})

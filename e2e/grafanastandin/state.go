@@ -18,10 +18,12 @@ type State struct {
 	NextOrgID        int64                 `json:"nextOrgId"`
 	NextUserID       int64                 `json:"nextUserId"`
 	NextDataSourceID int64                 `json:"nextDataSourceId"`
+	NextDashboardID  int64                 `json:"nextDashboardId"`
 	Orgs             map[int64]*Org        `json:"orgs"`
 	Users            map[int64]*User       `json:"users"`
 	Members          []*Member             `json:"members"`
 	DataSources      map[int64]*DataSource `json:"dataSources"`
+	Dashboards       map[int64]*Dashboard  `json:"dashboards"`
 }
 
 // Org is an organisation.
@@ -72,10 +74,11 @@ type DataSource struct {
 // "Main Org." with the server admin as its Admin.
 func NewState(adminUser, adminPassword string) *State {
 	st := &State{
-		NextOrgID: 2, NextUserID: 2, NextDataSourceID: 1,
+		NextOrgID: 2, NextUserID: 2, NextDataSourceID: 1, NextDashboardID: 1,
 		Orgs:        map[int64]*Org{1: {ID: 1, Name: "Main Org."}},
 		Users:       map[int64]*User{},
 		DataSources: map[int64]*DataSource{},
+		Dashboards:  map[int64]*Dashboard{},
 	}
 	admin := &User{ID: 1, Login: adminUser, Email: "admin@localhost", Name: "", IsAdmin: true, OrgID: 1}
 	admin.setPassword(adminPassword)
@@ -137,6 +140,15 @@ func ParseState(data []byte) (*State, error) {
 	}
 	if st.DataSources == nil {
 		st.DataSources = map[int64]*DataSource{}
+	}
+	if st.Dashboards == nil { // a state saved before the stand-in had dashboards
+		st.Dashboards = map[int64]*Dashboard{}
+	}
+	if st.NextDashboardID < 1 {
+		st.NextDashboardID = 1
+		for id := range st.Dashboards {
+			st.NextDashboardID = max(st.NextDashboardID, id+1)
+		}
 	}
 	return &st, nil
 }

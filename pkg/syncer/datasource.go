@@ -22,33 +22,35 @@ func (r *run) wantDataSource(n names, password string) grafana.DataSource {
 	}
 }
 
-func (r *run) ensureDataSource(ctx context.Context, orgID int64, n names, password string) error {
+// ensureDataSource returns the data source's uid.
+func (r *run) ensureDataSource(ctx context.Context, orgID int64, n names, password string) (string, error) {
 	g := r.s.grafana
 	want := r.wantDataSource(n, password)
 	got, err := g.DataSourceByName(ctx, orgID, want.Name)
 	if errors.Is(err, grafana.ErrNotFound) {
 		r.changed = true
-		_, err = g.CreateDataSource(ctx, orgID, want)
+		var created grafana.DataSource
+		created, err = g.CreateDataSource(ctx, orgID, want)
 		if err == nil {
-			return nil
+			return created.UID, nil
 		}
 		if !errors.Is(err, grafana.ErrConflict) {
-			return fmt.Errorf("creating grafana data source in org %d: %w", orgID, err)
+			return "", fmt.Errorf("creating grafana data source in org %d: %w", orgID, err)
 		}
 		got, err = g.DataSourceByName(ctx, orgID, want.Name)
 	}
 	if err != nil {
-		return fmt.Errorf("looking up grafana data source in org %d: %w", orgID, err)
+		return "", fmt.Errorf("looking up grafana data source in org %d: %w", orgID, err)
 	}
 	if dataSourceMatches(got, want) {
-		return nil
+		return got.UID, nil
 	}
 	r.changed = true
 	want.UID, want.Version = got.UID, got.Version
 	if err := g.UpdateDataSource(ctx, orgID, got.UID, want); err != nil {
-		return fmt.Errorf("updating grafana data source %s in org %d: %w", got.UID, orgID, err)
+		return "", fmt.Errorf("updating grafana data source %s in org %d: %w", got.UID, orgID, err)
 	}
-	return nil
+	return got.UID, nil
 }
 
 func dataSourceMatches(got, want grafana.DataSource) bool {

@@ -9,9 +9,10 @@ import (
 	"github.com/karana-project/karana/pkg/grafana"
 )
 
-// grafanaUser gives the user their own org, a login, Editor membership and
-// the data source, and takes them out of the default org 1.
-func (r *run) grafanaUser(ctx context.Context, u User, n names) error {
+// grafanaUser gives the user their own org, a login, Editor membership,
+// the data source and the dashboard of their karanas, and takes them out
+// of the default org 1.
+func (r *run) grafanaUser(ctx context.Context, u User, n names, karanas []Karana) error {
 	orgID, err := r.ensureOrg(ctx, n.Org)
 	if err != nil {
 		return err
@@ -23,10 +24,11 @@ func (r *run) grafanaUser(ctx context.Context, u User, n names) error {
 	if err := r.ensureMembership(ctx, u, orgID, userID); err != nil {
 		return err
 	}
-	if err := r.ensureDataSource(ctx, orgID, n, u.InfluxPassword); err != nil {
+	dsUID, err := r.ensureDataSource(ctx, orgID, n, u.InfluxPassword)
+	if err != nil {
 		return err
 	}
-	return nil
+	return r.ensureDashboard(ctx, orgID, u.UUID, dsUID, karanas)
 }
 
 func (r *run) ensureOrg(ctx context.Context, name string) (int64, error) {

@@ -144,7 +144,7 @@ func (r *run) user(ctx context.Context, u User, karanas []Karana) error {
 			return fmt.Errorf("syncing user %s: %w", u.UUID, err)
 		}
 	}
-	if err := r.grafanaUser(ctx, u, n); err != nil {
+	if err := r.grafanaUser(ctx, u, n, own); err != nil {
 		return fmt.Errorf("syncing user %s: %w", u.UUID, err)
 	}
 	if len(foreign) > 0 {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"sort"
 	"time"
 
 	"github.com/karana-project/karana/pkg/api/apierr"
@@ -51,11 +52,18 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, c Caller) er
 	ctx, cancel := context.WithTimeout(r.Context(), syncTimeout)
 	defer cancel()
 	results := []SyncResult{}
+	// A karana's change (a rename) also changes its owner's dashboard: the
+	// owner is synced too. Moves, creations and deletions change the
+	// owners' karanas lists, which puts those users out of sync anyway.
+	owners := map[string]bool{}
 	for _, e := range s.Store.OutOfSync("karanas") {
 		changed, err := s.Syncer.SyncKarana(ctx, karanaOf(e))
 		results = append(results, s.syncDone("karanas", e, changed, err))
+		if e.Owner != "" {
+			owners[e.Owner] = true
+		}
 	}
-	for _, e := range s.Store.OutOfSync("users") {
+	for _, e := range s.usersToSync(owners) {
 		var ks []SyncKarana
 		for _, k := range s.karanasOf(e) {
 			ks = append(ks, karanaOf(k))
@@ -65,6 +73,21 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, c Caller) er
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"results": results})
 	return nil
+}
+
+// usersToSync is the users out of sync and those named in also, by id.
+func (s *Server) usersToSync(also map[string]bool) []*store.Entry {
+	out := s.Store.OutOfSync("users")
+	for _, e := range out {
+		delete(also, e.ID)
+	}
+	for id := range also {
+		if e, ok := s.Store.Get("users", id); ok {
+			out = append(out, e)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 func (s *Server) syncDone(res string, e *store.Entry, changed bool, err error) SyncResult {

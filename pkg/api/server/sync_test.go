@@ -58,8 +58,11 @@ func TestSync(t *testing.T) {
 		t.Errorf("a third sync must change nothing: %+v", res)
 	}
 	e.do("PATCH", "/v1/karanas/"+k, ta, map[string]any{"name": "renamed"})
-	if _, res = e.syncAll(); len(res) != 1 || res[0].ID != k {
-		t.Errorf("a changed karana is out of sync again: %+v", res)
+	if _, res = e.syncAll(); len(res) != 2 || res[0].ID != k || res[1].ID != a || !res[1].Synced {
+		t.Errorf("a renamed karana and its owner (whose dashboard shows the name) are synced again: %+v", res)
+	}
+	if _, res = e.syncAll(); len(res) != 0 {
+		t.Errorf("then nothing is left: %+v", res)
 	}
 }
 
