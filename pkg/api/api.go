@@ -90,8 +90,30 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (app *App, err er
 		}
 		log.Warn("test mode: admin@example.com / admin can log in as admin")
 	}
+	if err := ensureAdmin(cfg, a.Server, log); err != nil {
+		return nil, err
+	}
 	a.Handler = a.Server.Handler()
 	return a, nil
+}
+
+// ensureAdmin creates the configured first admin when its login is absent.
+func ensureAdmin(cfg *config.Config, s *server.Server, log *slog.Logger) error {
+	if cfg.Admin.Login == "" {
+		return nil
+	}
+	pw, err := cfg.AdminPassword()
+	if err != nil {
+		return cfg.Wrap(err)
+	}
+	created, err := s.EnsureAdmin(server.Admin{Login: cfg.Admin.Login, Email: cfg.Admin.Email, Name: cfg.Admin.Name, Password: pw}, "")
+	if err != nil {
+		return fmt.Errorf("creating the admin %s (config admin.login): %w", cfg.Admin.Login, err)
+	}
+	if created {
+		log.Info("admin created", "login", cfg.Admin.Login)
+	}
+	return nil
 }
 
 func newServer(cfg *config.Config, st *store.Store, o Options, log *slog.Logger) (*server.Server, error) {

@@ -143,6 +143,14 @@ type APIConfig struct {
 	InfluxDB          APIService `yaml:"influxdb"`
 	Grafana           APIService `yaml:"grafana"`
 	Git               APIGit     `yaml:"git"`
+	Admin             *APIAdmin  `yaml:"admin,omitempty"`
+}
+
+// APIAdmin is the tenant's first API admin, created by the API when absent.
+type APIAdmin struct {
+	Login    string `yaml:"login"`
+	Email    string `yaml:"email"`
+	Password string `yaml:"password"`
 }
 
 // APIGit is where the API pushes its data repository ("" = nowhere).
@@ -190,6 +198,9 @@ func API(t Tenant) Role {
 		Grafana:           APIService{URL: t.url(inventory.RoleGrafana, t.Inv.Services.Grafana.Port), User: s.Grafana.User, Password: s.Grafana.Password},
 		Git:               APIGit{Disabled: t.NoGit},
 	}
+	if s.API.Password != "" {
+		cfg.Admin = &APIAdmin{Login: s.API.User, Email: AdminEmail(t.T), Password: s.API.Password}
+	}
 	data, err := yaml.Marshal(cfg)
 	if err != nil {
 		panic(err) // plain strings always marshal
@@ -206,6 +217,9 @@ func API(t Tenant) Role {
 		Probe: Probe{Port: t.Inv.Services.API.Port, Path: "/healthz", Status: 200},
 	}
 }
+
+// AdminEmail is the email address of tenant t's first API admin.
+func AdminEmail(t inventory.Tenant) string { return "admin@" + t.Domain }
 
 func apiUnit(tenant string) string {
 	return strings.ReplaceAll(`[Unit]

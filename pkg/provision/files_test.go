@@ -28,6 +28,7 @@ func testTenant(t *testing.T) Tenant {
 			InfluxDB:  secrets.Credential{User: "admin", Password: "influxpw"},
 			Grafana:   secrets.Credential{User: "admin", Password: "grafanapw"},
 			JWTSecret: "jwtsecret-0123456789-0123456789-0123456789",
+			API:       secrets.Credential{User: "admin", Password: "apiadminpw-0123456789"},
 		},
 	}
 }
@@ -147,5 +148,19 @@ func TestAPIConfigAcceptedByAPIServe(t *testing.T) {
 		if secret, err := c.JWTSecret(); err != nil || secret != "jwtsecret-0123456789-0123456789-0123456789" {
 			t.Errorf("jwt secret = %q, %v", secret, err)
 		}
+		if pw, err := c.AdminPassword(); err != nil || pw != "apiadminpw-0123456789" || c.Admin.Login != "admin" || c.Admin.Email != "admin@acme.example.org" {
+			t.Errorf("admin = %+v, password %q, %v", c.Admin, pw, err)
+		}
+	}
+}
+
+// Secrets from before the API admin (a dry run on an old file) give a
+// config without admin, which the API accepts.
+func TestAPIConfigWithoutAdmin(t *testing.T) {
+	tt := testTenant(t)
+	tt.Secrets.API = secrets.Credential{}
+	f := fileAt(t, API(tt), APIConfigPath)
+	if strings.Contains(string(f.Data), "admin:") {
+		t.Errorf("admin block without an admin password:\n%s", f.Data)
 	}
 }

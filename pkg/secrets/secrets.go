@@ -22,12 +22,19 @@ type Credential struct {
 	Password string `yaml:"password" json:"password"`
 }
 
-// Tenant is everything secret about one tenant.
+// Tenant is everything secret about one tenant. Files written before the
+// API admin existed have no api key; Ensure adds it.
 type Tenant struct {
 	InfluxDB  Credential `yaml:"influxdb" json:"influxdb"`
 	Grafana   Credential `yaml:"grafana" json:"grafana"`
 	JWTSecret string     `yaml:"jwt_secret" json:"jwt_secret"`
+	// API is the first admin of the tenant's management API; User is the
+	// login its login endpoint takes.
+	API Credential `yaml:"api" json:"api"`
 }
+
+// APIAdminLogin is the login of every tenant's first API admin.
+const APIAdminLogin = "admin"
 
 // Store is the folder holding the tenants' secret files.
 type Store struct{ Dir string }
@@ -53,19 +60,24 @@ func (s Store) Load(name string) (*Tenant, error) {
 }
 
 // Ensure returns tenant name's secrets, generating and storing them when
-// missing. created tells whether they were generated now.
+// missing, and adding what an older file lacks (the API admin). created
+// tells whether anything was generated now; what exists is never changed.
 func (s Store) Ensure(name string) (t *Tenant, created bool, err error) {
 	t, err = s.Load(name)
-	if err == nil {
+	switch {
+	case err == nil && t.API.Password != "":
 		return t, false, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
+	case err == nil:
+		t.API = Credential{User: APIAdminLogin, Password: Random(24)}
+	case errors.Is(err, fs.ErrNotExist):
+		t = &Tenant{
+			InfluxDB:  Credential{User: "admin", Password: Random(24)},
+			Grafana:   Credential{User: "admin", Password: Random(24)},
+			JWTSecret: Random(48),
+			API:       Credential{User: APIAdminLogin, Password: Random(24)},
+		}
+	default:
 		return nil, false, err
-	}
-	t = &Tenant{
-		InfluxDB:  Credential{User: "admin", Password: Random(24)},
-		Grafana:   Credential{User: "admin", Password: Random(24)},
-		JWTSecret: Random(48),
 	}
 	if err := s.save(name, t); err != nil {
 		return nil, false, err

@@ -20,7 +20,7 @@ func TestEnsureGeneratesOnceWithPrivateModes(t *testing.T) {
 	if *a != *b {
 		t.Errorf("second Ensure generated new secrets: %+v != %+v", a, b)
 	}
-	if a.InfluxDB.Password == a.Grafana.Password || len(a.InfluxDB.Password) != 24 {
+	if a.InfluxDB.Password == a.Grafana.Password || a.API.Password == a.Grafana.Password || len(a.InfluxDB.Password) != 24 || len(a.API.Password) != 24 || a.API.User != APIAdminLogin {
 		t.Errorf("weak or repeated passwords: %+v", a)
 	}
 	st, _ := os.Stat(s.Dir)
@@ -34,6 +34,29 @@ func TestEnsureGeneratesOnceWithPrivateModes(t *testing.T) {
 	c, _, _ := s.Ensure("other")
 	if c.JWTSecret == a.JWTSecret {
 		t.Error("two tenants got the same JWT secret")
+	}
+}
+
+// A file from before the API admin keeps its passwords and gains one.
+func TestEnsureCompletesOldFile(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	old := "influxdb:\n    user: admin\n    password: influxpw\ngrafana:\n    user: admin\n    password: grafanapw\njwt_secret: jwtsecretjwtsecretjwtsecretjwtsecret\n"
+	if err := os.WriteFile(s.Path("old"), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, created, err := s.Ensure("old")
+	if err != nil || !created {
+		t.Fatalf("Ensure = %v, created %v; want the API admin added", err, created)
+	}
+	if a.InfluxDB.Password != "influxpw" || a.Grafana.Password != "grafanapw" || a.JWTSecret != "jwtsecretjwtsecretjwtsecretjwtsecret" {
+		t.Errorf("existing secrets changed: %+v", a)
+	}
+	if a.API.User != "admin" || len(a.API.Password) != 24 {
+		t.Errorf("API admin = %+v", a.API)
+	}
+	b, created, err := s.Ensure("old")
+	if err != nil || created || *b != *a {
+		t.Errorf("second Ensure: %+v, created %v, %v", b, created, err)
 	}
 }
 

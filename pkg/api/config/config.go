@@ -38,6 +38,7 @@ type Config struct {
 	Git               Git                 `yaml:"git"`
 	Resources         []resource.Resource `yaml:"resources"`
 	TrustedProxies    []string            `yaml:"trusted_proxies"` // CIDRs whose X-Forwarded-For is believed
+	Admin             Admin               `yaml:"admin"`           // the first admin, created when its login is absent
 	LegacyINI         string              `yaml:"legacy_ini"`      // a seed config.ini to read credentials from
 
 	// Source is the file the configuration came from ("" for none).
@@ -67,6 +68,35 @@ type Endpoint struct {
 	URL      string `yaml:"url"`
 	User     string `yaml:"user"`
 	Password string `yaml:"password"`
+}
+
+// Admin is the tenant's first admin user. At start the server creates
+// it, role admin, when no record of the login resource has its login;
+// an existing one is never changed, so a password the admin changed
+// through the API stays. Password or PasswordFile; none means no admin.
+type Admin struct {
+	Login        string `yaml:"login"`
+	Email        string `yaml:"email"` // default: the login when it is an address
+	Name         string `yaml:"name"`  // default: "Admin"
+	Password     string `yaml:"password"`
+	PasswordFile string `yaml:"password_file"`
+}
+
+// AdminPassword returns the first admin's password, reading password_file
+// when given; "" means none is configured.
+func (c *Config) AdminPassword() (string, error) {
+	if c.Admin.PasswordFile == "" {
+		return c.Admin.Password, nil
+	}
+	b, err := os.ReadFile(c.Admin.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("admin.password_file: %w", err)
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) < c.PasswordMinLength {
+		return "", fmt.Errorf("admin.password_file: %s: the password needs at least %d characters (password_min_length)", c.Admin.PasswordFile, c.PasswordMinLength)
+	}
+	return s, nil
 }
 
 // Git configures the dump's history.

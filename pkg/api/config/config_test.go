@@ -68,6 +68,12 @@ func TestBadValuesNameTheKey(t *testing.T) {
 		{"influx url", "influxdb: {url: \"ftp://x\", user: a}\n", "influxdb.url:"},
 		{"grafana user", "grafana: {url: \"http://x:3000\"}\n", "grafana.user:"},
 		{"proxies", "trusted_proxies: [10.0.0.1]\n", "trusted_proxies[0]:"},
+		{"admin without login", "admin: {password: abcdefghij}\n", "admin.login:"},
+		{"admin without password", "admin: {login: a@b.org}\n", "admin: password or password_file"},
+		{"admin both passwords", "admin: {login: a@b.org, password: abcdefghij, password_file: /x}\n", "not both"},
+		{"admin short password", "admin: {login: a@b.org, password: abc}\n", "admin.password: needs at least 8"},
+		{"admin login not an address", "admin: {login: admin, password: abcdefghij}\n", "admin.email:"},
+		{"admin unknown key", "admin: {login: a@b.org, pasword: abcdefghij}\n", `unknown key "pasword"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,5 +149,24 @@ func TestDefaults(t *testing.T) {
 	c, err := Load("")
 	if err != nil || c.Listen != ":8000" || c.CORSOrigins[0] != "http://localhost:3000" || c.PasswordMinLength != 8 || c.SyncConfigured() || c.MinLengthSet {
 		t.Errorf("defaults: %+v %v", c, err)
+	}
+}
+
+func TestAdminPassword(t *testing.T) {
+	pw := write(t, "pw", "  0123456789abcdef\n")
+	c, err := Load(write(t, "api.yaml", "admin: {login: admin, email: admin@acme.test, password_file: "+pw+"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.AdminPassword(); err != nil || got != "0123456789abcdef" {
+		t.Errorf("AdminPassword = %q, %v", got, err)
+	}
+	c.Admin.PasswordFile = write(t, "short", "abc\n")
+	if _, err := c.AdminPassword(); err == nil || !strings.Contains(err.Error(), "admin.password_file") {
+		t.Errorf("short password file: %v", err)
+	}
+	c.Admin = Admin{Login: "admin", Password: "inline-password"}
+	if got, _ := c.AdminPassword(); got != "inline-password" {
+		t.Errorf("inline password = %q", got)
 	}
 }

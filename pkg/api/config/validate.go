@@ -11,7 +11,7 @@ import (
 
 // Validate checks every value; the error names the key at fault.
 func (c *Config) Validate() error {
-	for _, check := range []func() error{c.checkBasics, c.checkJWT, c.checkEndpoints, c.checkProxies} {
+	for _, check := range []func() error{c.checkBasics, c.checkJWT, c.checkEndpoints, c.checkProxies, c.checkAdmin} {
 		if err := check(); err != nil {
 			if c.Source != "" {
 				return fmt.Errorf("config %s: %w", c.Source, err)
@@ -81,6 +81,29 @@ func (c *Config) checkEndpoints() error {
 	return nil
 }
 
+func (c *Config) checkAdmin() error {
+	a := c.Admin
+	if a == (Admin{}) {
+		return nil
+	}
+	if a.Login == "" {
+		return fmt.Errorf("admin.login: needed with the other admin keys")
+	}
+	if a.Password != "" && a.PasswordFile != "" {
+		return fmt.Errorf("admin: give password or password_file, not both")
+	}
+	if a.Password == "" && a.PasswordFile == "" {
+		return fmt.Errorf("admin: password or password_file is needed with admin.login")
+	}
+	if a.Password != "" && len(a.Password) < c.PasswordMinLength {
+		return fmt.Errorf("admin.password: needs at least %d characters (password_min_length)", c.PasswordMinLength)
+	}
+	if a.Email == "" && !strings.Contains(a.Login, "@") {
+		return fmt.Errorf("admin.email: needed when admin.login (%q) is not an email address", a.Login)
+	}
+	return nil
+}
+
 func (c *Config) checkProxies() error {
 	for i, p := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil {
@@ -122,6 +145,9 @@ func (c *Config) BuildResources() ([]*resource.Resource, error) {
 	}
 	return nil, c.wrap(fmt.Errorf("tenant.login_resource: %q is not a resource (%s)", c.Tenant.LoginResource, names(defs)))
 }
+
+// Wrap prefixes err with the configuration's file, when it came from one.
+func (c *Config) Wrap(err error) error { return c.wrap(err) }
 
 func (c *Config) wrap(err error) error {
 	if c.Source != "" {

@@ -1,10 +1,11 @@
-// Package tenant implements `karana tenant`: add, remove, list.
+// Package tenant implements `karana tenant`: add, remove, list, credentials.
 package tenant
 
 import (
 	"github.com/spf13/cobra"
 
 	"github.com/karana-project/karana/pkg/cmd/tenant/add"
+	"github.com/karana-project/karana/pkg/cmd/tenant/credentials"
 	"github.com/karana-project/karana/pkg/cmd/tenant/list"
 	"github.com/karana-project/karana/pkg/cmd/tenant/remove"
 	"github.com/karana-project/karana/pkg/cmdutil"
@@ -18,6 +19,7 @@ func NewCmdTenant(f *cmdutil.Factory) *cobra.Command {
 	}
 	cmd.AddCommand(
 		add.NewCmdAdd(f, nil),
+		credentials.NewCmdCredentials(f, nil),
 		list.NewCmdList(f, nil),
 		remove.NewCmdRemove(f, nil),
 	)

@@ -4,6 +4,8 @@ package add
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/karana-project/karana/pkg/iostreams"
 	"github.com/karana-project/karana/pkg/lxd"
 	"github.com/karana-project/karana/pkg/render"
+	"github.com/karana-project/karana/pkg/secrets"
 	"github.com/karana-project/karana/pkg/tenant"
 )
 
@@ -134,13 +137,36 @@ func report(opts *Options, e *converge.Engine, t inventory.Tenant, runErr error)
 	if runErr != nil {
 		return fmt.Errorf("%w\nRun the same command again to resume", runErr)
 	}
-	fmt.Fprintf(opts.IO.Out, "Tenant %s (id %s) answers at https://%s.%s, https://%s.%s, https://%s.%s\n",
-		t.Name, t.ID, e.Inv.Services.API.Host, t.Domain, e.Inv.Services.Grafana.Host, t.Domain, e.Inv.Services.InfluxDB.Host, t.Domain)
-	if res.Secrets != nil {
-		s := res.Secrets
-		fmt.Fprintf(opts.IO.Out, "InfluxDB %s / %s\nGrafana  %s / %s\n", s.InfluxDB.User, s.InfluxDB.Password, s.Grafana.User, s.Grafana.Password)
-	} else {
-		fmt.Fprintf(opts.IO.Out, "Credentials: %s (--show-secrets prints them)\n", e.Secrets.Path(t.Name))
+	return welcome(opts, e, t, res.Secrets)
+}
+
+// welcome tells the operator where the tenant's services are, with which
+// logins, and how to see the passwords.
+func welcome(opts *Options, e *converge.Engine, t inventory.Tenant, s *secrets.Tenant) error {
+	c, err := tenant.CredentialsOf(e.Inv, t, e.Secrets)
+	if err != nil {
+		return err
 	}
+	w := opts.IO.Out
+	fmt.Fprintf(w, "\nWelcome, %s (tenant id %s). Through %s:\n", t.Name, t.ID, e.Inv.Balancers.Outer.Name)
+	rows := [][]string{{"API", c.API.URL, "login " + c.API.Login}, {"Grafana", c.Grafana.URL, "login " + c.Grafana.Login}, {"InfluxDB", c.InfluxDB.URL, "login " + c.InfluxDB.Login}}
+	if s != nil {
+		for i, l := range []tenant.Login{c.API, c.Grafana, c.InfluxDB} {
+			rows[i] = append(rows[i], "password "+l.Password)
+		}
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-9s %s\n", r[0], strings.Join(r[1:], "  "))
+	}
+	fmt.Fprintf(w, "Passwords: karana tenant credentials %s%s\n", t.Name, inventoryFlag(opts))
 	return nil
+}
+
+// inventoryFlag repeats --inventory when it is not the default, so the
+// printed command works as it is.
+func inventoryFlag(opts *Options) string {
+	if p := opts.InventoryPath(); p != inventory.DefaultPath && os.Getenv(inventory.Env) != p {
+		return " --inventory " + p
+	}
+	return ""
 }
