@@ -39,7 +39,13 @@ func TestLifecycle(t *testing.T) {
 			}
 		}},
 		{"add two tenants", func(t *testing.T) {
-			mustKarana(t, inv, "tenant", "add", "alpha", "--domain", "alpha.e2e.test", "--customer", "Alpha e.V.")
+			r := mustKarana(t, inv, "tenant", "add", "alpha", "--domain", "alpha.e2e.test", "--customer", "Alpha e.V.")
+			for _, w := range []string{"Welcome, alpha", "https://api.alpha.e2e.test", "https://grafana.alpha.e2e.test", "https://influx.alpha.e2e.test",
+				"login admin", "karana tenant credentials alpha --inventory " + inv} {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("tenant add's welcome lacks %q:\n%s", w, r.stdout)
+				}
+			}
 			mustKarana(t, inv, "tenant", "add", "beta", "--domain", "beta.e2e.test")
 			for _, c := range []string{"alpha-influx", "alpha-grafana", "alpha-api", "beta-influx", "beta-grafana", "beta-api"} {
 				if !slices.Contains(instances(t), c) {
@@ -69,6 +75,14 @@ func TestLifecycle(t *testing.T) {
 			wantStatus(t, "grafana.alpha.e2e.test", "/api/user", a.Grafana.User, a.Grafana.Password, 200)
 			wantStatus(t, "grafana.beta.e2e.test", "/api/user", a.Grafana.User, a.Grafana.Password, 401)
 			wantStatus(t, "api.nobody.e2e.test", "/healthz", "", "", 404)
+		}},
+		{"customer path", func(t *testing.T) {
+			start := time.Now()
+			a, b := credentialsOf(t, inv, "alpha"), credentialsOf(t, inv, "beta")
+			customerPath(t, inv, "alpha.e2e.test", a)
+			foreignCredentials(t, "alpha.e2e.test", b)
+			foreignCredentials(t, "beta.e2e.test", a)
+			t.Logf("customer path: %s", time.Since(start).Round(time.Millisecond))
 		}},
 		{"unchanged rerun", func(t *testing.T) {
 			r := mustKarana(t, inv, "up", "-o", "json")

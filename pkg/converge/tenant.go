@@ -34,7 +34,7 @@ func (e *Engine) Tenant(ctx context.Context, t inventory.Tenant) error {
 			sec = s
 			return "", err
 		}
-		s, created, err := e.Secrets.Ensure(t.Name)
+		s, created, err := e.Secrets.Ensure(t.Name, secrets.APIAdminLogin(t.Domain))
 		sec = s
 		if created {
 			return "generated in " + e.Secrets.Path(t.Name), err

@@ -199,7 +199,7 @@ func API(t Tenant) Role {
 		Git:               APIGit{Disabled: t.NoGit},
 	}
 	if s.API.Password != "" {
-		cfg.Admin = &APIAdmin{Login: s.API.User, Email: AdminEmail(t.T), Password: s.API.Password}
+		cfg.Admin = &APIAdmin{Login: s.API.User, Email: AdminEmail(t.T, s.API.User), Password: s.API.Password}
 	}
 	data, err := yaml.Marshal(cfg)
 	if err != nil {
@@ -218,8 +218,14 @@ func API(t Tenant) Role {
 	}
 }
 
-// AdminEmail is the email address of tenant t's first API admin.
-func AdminEmail(t inventory.Tenant) string { return "admin@" + t.Domain }
+// AdminEmail is the email address of tenant t's first API admin: its
+// login when that is an address, else admin@<domain>.
+func AdminEmail(t inventory.Tenant, login string) string {
+	if strings.Contains(login, "@") {
+		return login
+	}
+	return "admin@" + t.Domain
+}
 
 func apiUnit(tenant string) string {
 	return strings.ReplaceAll(`[Unit]

@@ -28,7 +28,7 @@ func testTenant(t *testing.T) Tenant {
 			InfluxDB:  secrets.Credential{User: "admin", Password: "influxpw"},
 			Grafana:   secrets.Credential{User: "admin", Password: "grafanapw"},
 			JWTSecret: "jwtsecret-0123456789-0123456789-0123456789",
-			API:       secrets.Credential{User: "admin", Password: "apiadminpw-0123456789"},
+			API:       secrets.Credential{User: "admin@acme.example.org", Password: "apiadminpw-0123456789"},
 		},
 	}
 }
@@ -148,7 +148,7 @@ func TestAPIConfigAcceptedByAPIServe(t *testing.T) {
 		if secret, err := c.JWTSecret(); err != nil || secret != "jwtsecret-0123456789-0123456789-0123456789" {
 			t.Errorf("jwt secret = %q, %v", secret, err)
 		}
-		if pw, err := c.AdminPassword(); err != nil || pw != "apiadminpw-0123456789" || c.Admin.Login != "admin" || c.Admin.Email != "admin@acme.example.org" {
+		if pw, err := c.AdminPassword(); err != nil || pw != "apiadminpw-0123456789" || c.Admin.Login != "admin@acme.example.org" || c.Admin.Email != "admin@acme.example.org" {
 			t.Errorf("admin = %+v, password %q, %v", c.Admin, pw, err)
 		}
 	}

@@ -33,8 +33,10 @@ type Tenant struct {
 	API Credential `yaml:"api" json:"api"`
 }
 
-// APIAdminLogin is the login of every tenant's first API admin.
-const APIAdminLogin = "admin"
+// APIAdminLogin is the login of a tenant's first API admin: an address
+// in its domain. Not "admin": the sync refuses to manage an API user whose
+// login is Grafana's admin's.
+func APIAdminLogin(domain string) string { return "admin@" + domain }
 
 // Store is the folder holding the tenants' secret files.
 type Store struct{ Dir string }
@@ -60,21 +62,22 @@ func (s Store) Load(name string) (*Tenant, error) {
 }
 
 // Ensure returns tenant name's secrets, generating and storing them when
-// missing, and adding what an older file lacks (the API admin). created
-// tells whether anything was generated now; what exists is never changed.
-func (s Store) Ensure(name string) (t *Tenant, created bool, err error) {
+// missing, and adding what an older file lacks (the API admin, with login
+// apiLogin). created tells whether anything was generated now; what exists
+// is never changed.
+func (s Store) Ensure(name, apiLogin string) (t *Tenant, created bool, err error) {
 	t, err = s.Load(name)
 	switch {
 	case err == nil && t.API.Password != "":
 		return t, false, nil
 	case err == nil:
-		t.API = Credential{User: APIAdminLogin, Password: Random(24)}
+		t.API = Credential{User: apiLogin, Password: Random(24)}
 	case errors.Is(err, fs.ErrNotExist):
 		t = &Tenant{
 			InfluxDB:  Credential{User: "admin", Password: Random(24)},
 			Grafana:   Credential{User: "admin", Password: Random(24)},
 			JWTSecret: Random(48),
-			API:       Credential{User: APIAdminLogin, Password: Random(24)},
+			API:       Credential{User: apiLogin, Password: Random(24)},
 		}
 	default:
 		return nil, false, err

@@ -9,18 +9,18 @@ import (
 
 func TestEnsureGeneratesOnceWithPrivateModes(t *testing.T) {
 	s := Store{Dir: filepath.Join(t.TempDir(), "secrets", "karana")}
-	a, created, err := s.Ensure("acme")
+	a, created, err := s.Ensure("acme", "admin@acme.test")
 	if err != nil || !created {
 		t.Fatalf("Ensure = %v, created %v", err, created)
 	}
-	b, created, err := s.Ensure("acme")
+	b, created, err := s.Ensure("acme", "admin@acme.test")
 	if err != nil || created {
 		t.Fatalf("second Ensure = %v, created %v", err, created)
 	}
 	if *a != *b {
 		t.Errorf("second Ensure generated new secrets: %+v != %+v", a, b)
 	}
-	if a.InfluxDB.Password == a.Grafana.Password || a.API.Password == a.Grafana.Password || len(a.InfluxDB.Password) != 24 || len(a.API.Password) != 24 || a.API.User != APIAdminLogin {
+	if a.InfluxDB.Password == a.Grafana.Password || a.API.Password == a.Grafana.Password || len(a.InfluxDB.Password) != 24 || len(a.API.Password) != 24 || a.API.User != "admin@acme.test" {
 		t.Errorf("weak or repeated passwords: %+v", a)
 	}
 	st, _ := os.Stat(s.Dir)
@@ -31,7 +31,7 @@ func TestEnsureGeneratesOnceWithPrivateModes(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("file mode %v, want 0600", st.Mode().Perm())
 	}
-	c, _, _ := s.Ensure("other")
+	c, _, _ := s.Ensure("other", "admin@other.test")
 	if c.JWTSecret == a.JWTSecret {
 		t.Error("two tenants got the same JWT secret")
 	}
@@ -44,17 +44,17 @@ func TestEnsureCompletesOldFile(t *testing.T) {
 	if err := os.WriteFile(s.Path("old"), []byte(old), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a, created, err := s.Ensure("old")
+	a, created, err := s.Ensure("old", "admin@old.test")
 	if err != nil || !created {
 		t.Fatalf("Ensure = %v, created %v; want the API admin added", err, created)
 	}
 	if a.InfluxDB.Password != "influxpw" || a.Grafana.Password != "grafanapw" || a.JWTSecret != "jwtsecretjwtsecretjwtsecretjwtsecret" {
 		t.Errorf("existing secrets changed: %+v", a)
 	}
-	if a.API.User != "admin" || len(a.API.Password) != 24 {
+	if a.API.User != "admin@old.test" || len(a.API.Password) != 24 {
 		t.Errorf("API admin = %+v", a.API)
 	}
-	b, created, err := s.Ensure("old")
+	b, created, err := s.Ensure("old", "admin@old.test")
 	if err != nil || created || *b != *a {
 		t.Errorf("second Ensure: %+v, created %v, %v", b, created, err)
 	}
@@ -63,14 +63,14 @@ func TestEnsureCompletesOldFile(t *testing.T) {
 func TestLoadRejectsIncompleteFile(t *testing.T) {
 	s := Store{Dir: t.TempDir()}
 	os.WriteFile(s.Path("x"), []byte("influxdb: {user: admin}\n"), 0o600)
-	if _, _, err := s.Ensure("x"); err == nil {
+	if _, _, err := s.Ensure("x", "admin@x.test"); err == nil {
 		t.Fatal("incomplete secrets accepted")
 	}
 }
 
 func TestRemoveIsIdempotent(t *testing.T) {
 	s := Store{Dir: t.TempDir()}
-	s.Ensure("x")
+	s.Ensure("x", "admin@x.test")
 	if err := s.Remove("x"); err != nil {
 		t.Fatal(err)
 	}

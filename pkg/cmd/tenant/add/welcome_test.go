@@ -20,7 +20,7 @@ func TestAddWelcome(t *testing.T) {
 		}
 		ios, out, _ := iostreams.Test()
 		e := converge.NewEngine(nil, inv, nil)
-		sec, _, err := e.Secrets.Ensure("alpha")
+		sec, _, err := e.Secrets.Ensure("alpha", "admin@alpha.example.org")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,7 +32,7 @@ func TestAddWelcome(t *testing.T) {
 		s := out.String()
 		for _, want := range []string{
 			"Welcome, alpha (tenant id AAAAAAAAAAAAA)",
-			"API       https://api.alpha.example.org  login admin",
+			"API       https://api.alpha.example.org  login admin@alpha.example.org",
 			"Grafana   https://grafana.alpha.example.org  login admin",
 			"InfluxDB  https://influx.alpha.example.org  login admin",
 			"Passwords: karana tenant credentials alpha --inventory " + path + "\n",

@@ -59,7 +59,7 @@ func setup(t *testing.T) string {
 		t.Fatal(err)
 	}
 	st := secrets.Store{Dir: filepath.Join(dir, "secrets", "karana-unit")}
-	if _, _, err := st.Ensure("alpha"); err != nil {
+	if _, _, err := st.Ensure("alpha", "admin@alpha.example.org"); err != nil {
 		t.Fatal(err)
 	}
 	old := "influxdb: {user: admin, password: i}\ngrafana: {user: admin, password: g}\njwt_secret: j\n"
@@ -92,7 +92,7 @@ func TestCredentialsJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]map[string]string{
-		"api":      {"url": "https://api.alpha.example.org:8443", "login": "admin", "password": s.API.Password},
+		"api":      {"url": "https://api.alpha.example.org:8443", "login": "admin@alpha.example.org", "password": s.API.Password},
 		"grafana":  {"url": "https://grafana.alpha.example.org:8443", "login": "admin", "password": s.Grafana.Password},
 		"influxdb": {"url": "https://influx.alpha.example.org:8443", "login": "admin", "password": s.InfluxDB.Password},
 	}
@@ -117,7 +117,7 @@ func TestCredentialsText(t *testing.T) {
 	if len(lines) != 4 || strings.Join(strings.Fields(lines[0]), " ") != "SERVICE URL LOGIN PASSWORD" {
 		t.Fatalf("output:\n%s", out)
 	}
-	if f := strings.Fields(lines[1]); len(f) != 4 || f[0] != "api" || f[1] != "https://api.alpha.example.org:8443" || f[2] != "admin" || len(f[3]) != 24 {
+	if f := strings.Fields(lines[1]); len(f) != 4 || f[0] != "api" || f[1] != "https://api.alpha.example.org:8443" || f[2] != "admin@alpha.example.org" || len(f[3]) != 24 {
 		t.Errorf("api line %q", lines[1])
 	}
 }
