@@ -3,10 +3,13 @@ package grafanastandin
 import (
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 func (s *Server) orgRoutes() {
 	s.handle("POST /api/orgs", serverAdmin, s.createOrg)
+	s.handle("GET /api/orgs", serverAdmin, s.listOrgs)
 	s.handle("GET /api/orgs/{orgId}", serverAdmin, s.getOrg)
 	s.handle("DELETE /api/orgs/{orgId}", serverAdmin, s.deleteOrg)
 	// One pattern for both, as ServeMux cannot tell /api/orgs/name/users apart.
@@ -38,6 +41,32 @@ func (s *Server) createOrg(c *caller, w http.ResponseWriter, r *http.Request) bo
 	s.st.Members = append(s.st.Members, &Member{OrgID: o.ID, UserID: c.user.ID, Role: RoleAdmin})
 	writeJSON(w, http.StatusOK, map[string]any{"orgId": o.ID, "message": "Organization created"})
 	return true
+}
+
+// listOrgs is GET /api/orgs: by id, paged (perpage, default 1000; page
+// from 1), filtered by query (a case-insensitive substring of the name).
+func (s *Server) listOrgs(_ *caller, w http.ResponseWriter, r *http.Request) bool {
+	q := r.URL.Query()
+	perPage, page := 1000, 1
+	if v, err := strconv.Atoi(q.Get("perpage")); err == nil && v > 0 {
+		perPage = v
+	}
+	if v, err := strconv.Atoi(q.Get("page")); err == nil && v > 0 {
+		page = v
+	}
+	var all []*Org
+	for _, o := range s.st.Orgs {
+		if strings.Contains(strings.ToLower(o.Name), strings.ToLower(q.Get("query"))) {
+			all = append(all, o)
+		}
+	}
+	slices.SortFunc(all, func(a, b *Org) int { return int(a.ID - b.ID) })
+	out := []map[string]any{}
+	for i := (page - 1) * perPage; i < len(all) && i < page*perPage; i++ {
+		out = append(out, orgJSON(all[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return false
 }
 
 func (s *Server) orgSub(c *caller, w http.ResponseWriter, r *http.Request) bool {

@@ -23,6 +23,7 @@ import (
 	"github.com/karana-project/karana/pkg/api/history"
 	"github.com/karana-project/karana/pkg/api/server"
 	"github.com/karana-project/karana/pkg/api/store"
+	"github.com/karana-project/karana/pkg/api/syncstate"
 )
 
 // Options complete a configuration.
@@ -40,6 +41,8 @@ type App struct {
 	git     *history.Git
 	lock    *os.File
 	log     *slog.Logger
+
+	reconcileEvery time.Duration // 0: no periodic reconcile
 }
 
 // Build opens the data folder (locked against a second server), loads and
@@ -54,6 +57,9 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (app *App, err er
 		return nil, err
 	}
 	a := &App{log: log}
+	if o.Syncer != nil {
+		a.reconcileEvery = cfg.Sync.ReconcileInterval
+	}
 	defer func() {
 		if err != nil {
 			a.Close(context.Background())
@@ -72,6 +78,10 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (app *App, err er
 		log.Info("dump records completed with new fields", "records", upgraded)
 	}
 	a.Store = st
+	state, err := syncstate.Open(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	limitMemory(log)
 	if !cfg.Git.Disabled {
 		a.git, err = history.Open(ctx, cfg.DataDir, cfg.Git.Remote, []string{store.TableFile, store.StateFile}, log)
@@ -81,7 +91,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (app *App, err er
 		a.git.SetRelease(st.Release)
 		st.SetCommitter(a.git)
 	}
-	if a.Server, err = newServer(cfg, st, o, log); err != nil {
+	if a.Server, err = newServer(cfg, st, state, o, log); err != nil {
 		return nil, err
 	}
 	if o.Test {
@@ -116,7 +126,7 @@ func ensureAdmin(cfg *config.Config, s *server.Server, log *slog.Logger) error {
 	return nil
 }
 
-func newServer(cfg *config.Config, st *store.Store, o Options, log *slog.Logger) (*server.Server, error) {
+func newServer(cfg *config.Config, st *store.Store, state *syncstate.State, o Options, log *slog.Logger) (*server.Server, error) {
 	hasher, err := auth.NewHasher(cfg.Argon2)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -139,7 +149,7 @@ func newServer(cfg *config.Config, st *store.Store, o Options, log *slog.Logger)
 		proxies = append(proxies, n)
 	}
 	return server.New(server.Options{
-		Store: st, Hasher: hasher, Tokens: tokens, Syncer: o.Syncer, Log: log,
+		Store: st, State: state, Hasher: hasher, Tokens: tokens, Syncer: o.Syncer, Log: log,
 		LoginResource: cfg.Tenant.LoginResource, TenantID: cfg.Tenant.ID, CORSOrigins: cfg.CORSOrigins, TrustedProxies: proxies,
 	}), nil
 }
@@ -194,6 +204,47 @@ func lockDir(dir string) (*os.File, error) {
 	return f, nil
 }
 
+// reconcileLoop runs a full reconcile every reconcileEvery until ctx ends,
+// so that a replaced InfluxDB or Grafana converges without a request.
+func (a *App) reconcileLoop(ctx context.Context) {
+	if a.reconcileEvery <= 0 {
+		return
+	}
+	t := time.NewTicker(a.reconcileEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		a.Reconcile(ctx)
+	}
+}
+
+// Reconcile runs one full reconcile and logs what it did.
+func (a *App) Reconcile(ctx context.Context) []server.SyncResult {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	start := time.Now()
+	results := a.Server.Sync(ctx, true)
+	changed, failed := 0, 0
+	for _, r := range results {
+		if r.Changed {
+			changed++
+		}
+		if r.Error != "" {
+			failed++
+		}
+	}
+	lvl := slog.LevelInfo
+	if failed > 0 {
+		lvl = slog.LevelWarn
+	}
+	a.log.Log(ctx, lvl, "reconcile", "records", len(results), "changed", changed, "failed", failed, "ms", time.Since(start).Milliseconds())
+	return results
+}
+
 // Serve listens on addr until ctx ends, then shuts down gracefully: requests
 // in flight finish (up to 10 s) and git receives the last changes.
 func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) error {
@@ -212,6 +263,9 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) erro
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	rctx, stopReconcile := context.WithCancel(ctx)
+	defer stopReconcile()
+	go a.reconcileLoop(rctx)
 	a.log.Info("listening", "addr", ln.Addr().String())
 	if ready != nil {
 		ready(ln.Addr())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 )
 
 // Org is an organisation.
@@ -17,6 +18,25 @@ func (c *Client) OrgByName(ctx context.Context, name string) (Org, error) {
 	var o Org
 	err := c.do(ctx, request{method: http.MethodGet, path: "/api/orgs/name/" + url.PathEscape(name), out: &o})
 	return o, err
+}
+
+// Orgs lists every organisation (server admin only), reading Grafana's
+// pages of 1000 until one comes back short.
+func (c *Client) Orgs(ctx context.Context) ([]Org, error) {
+	const perPage = 1000
+	var all []Org
+	for page := 1; ; page++ {
+		var out []Org
+		err := c.do(ctx, request{method: http.MethodGet, path: "/api/orgs",
+			query: url.Values{"perpage": {strconv.Itoa(perPage)}, "page": {strconv.Itoa(page)}}, out: &out})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, out...)
+		if len(out) < perPage {
+			return all, nil
+		}
+	}
 }
 
 // CreateOrg creates an organisation and returns its id; ErrConflict when the
@@ -44,6 +64,14 @@ func (c *Client) LookupUser(ctx context.Context, loginOrEmail string) (User, err
 	var u User
 	err := c.do(ctx, request{method: http.MethodGet, path: "/api/users/lookup",
 		query: url.Values{"loginOrEmail": {loginOrEmail}}, out: &u})
+	return u, err
+}
+
+// UserByID reads a user (server admin only); ErrNotFound when there is
+// none.
+func (c *Client) UserByID(ctx context.Context, userID int64) (User, error) {
+	var u User
+	err := c.do(ctx, request{method: http.MethodGet, path: "/api/users/" + id(userID), out: &u})
 	return u, err
 }
 

@@ -78,6 +78,9 @@ func RevokeAdmin(user string) Statement {
 	return plain("REVOKE ALL PRIVILEGES FROM " + QuoteIdent(user))
 }
 
+// DropDatabase deletes a database and its data (idempotent in InfluxDB).
+func DropDatabase(db string) Statement { return plain("DROP DATABASE " + QuoteIdent(db)) }
+
 // DropUser deletes a user.
 func DropUser(name string) Statement { return plain("DROP USER " + QuoteIdent(name)) }
 

@@ -21,6 +21,7 @@ func (r *run) grafanaUser(ctx context.Context, u User, n names, karanas []Karana
 	if err != nil {
 		return err
 	}
+	r.grafanaUserID = userID
 	if err := r.ensureMembership(ctx, u, orgID, userID); err != nil {
 		return err
 	}
@@ -52,12 +53,19 @@ func (r *run) ensureOrg(ctx context.Context, name string) (int64, error) {
 	return id, nil
 }
 
-// ensureLogin finds the user by login (then by email, for a changed login),
-// creates it in orgID if missing, and corrects login, email, name and
-// password. It never touches a Grafana server admin.
+// ensureLogin finds the user's Grafana account — by the id an earlier sync
+// recorded, else by login, then email — creates it in orgID if missing,
+// and corrects login, email, name and password. An account found by login
+// or email is this user's only if it is a member of the user's own org
+// (which only a sync of this user puts it in); any other is someone else's
+// and is never adopted or changed (a *ConflictError). It never touches a
+// Grafana server admin.
 func (r *run) ensureLogin(ctx context.Context, u User, orgID int64) (int64, error) {
 	g := r.s.grafana
-	existing, err := r.lookupLogin(ctx, u)
+	existing, err := r.boundLogin(ctx, u)
+	if errors.Is(err, grafana.ErrNotFound) {
+		existing, err = r.claimLogin(ctx, u, orgID)
+	}
 	if errors.Is(err, grafana.ErrNotFound) {
 		r.changed = true
 		id, cerr := g.CreateUser(ctx, grafana.NewUser{Name: u.Name, Email: u.Email, Login: u.Login, Password: u.InfluxPassword, OrgID: orgID})
@@ -67,11 +75,12 @@ func (r *run) ensureLogin(ctx context.Context, u User, orgID int64) (int64, erro
 		if !errors.Is(cerr, grafana.ErrPreconditionFailed) {
 			return 0, fmt.Errorf("creating grafana user %q: %w", u.Login, cerr)
 		}
-		// Created since we looked: verify it like any existing user.
-		existing, err = r.lookupLogin(ctx, u)
+		// The login or email exists (created since we looked, or someone
+		// else's): verify it like any account found by login.
+		existing, err = r.claimLogin(ctx, u, orgID)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("looking up grafana user %q: %w", u.Login, err)
+		return 0, fmt.Errorf("finding the grafana user of %q: %w", u.Login, err)
 	}
 	if existing.IsGrafanaAdmin {
 		return 0, fmt.Errorf("grafana user %q is a server admin; refusing to manage it", existing.Login)
@@ -82,11 +91,15 @@ func (r *run) ensureLogin(ctx context.Context, u User, orgID int64) (int64, erro
 		r.changed = true
 		upd := grafana.UserUpdate{Login: u.Login, Email: email(u), Name: u.Name}
 		if err := g.UpdateUser(ctx, existing.ID, upd); err != nil {
+			if errors.Is(err, grafana.ErrConflict) {
+				return 0, &ConflictError{Login: u.Login, GrafanaUserID: existing.ID,
+					Why: "the login or email is taken by another grafana user"}
+			}
 			return 0, fmt.Errorf("updating grafana user %q: %w", u.Login, err)
 		}
 	}
-	_, err = g.As(u.Login, u.InfluxPassword).CurrentUser(ctx)
-	if errors.Is(err, grafana.ErrUnauthorized) {
+	me, err := g.As(u.Login, u.InfluxPassword).CurrentUser(ctx)
+	if errors.Is(err, grafana.ErrUnauthorized) || err == nil && me.ID != existing.ID {
 		r.changed = true
 		err = g.SetUserPassword(ctx, existing.ID, u.InfluxPassword)
 	}
@@ -94,6 +107,58 @@ func (r *run) ensureLogin(ctx context.Context, u User, orgID int64) (int64, erro
 		return 0, fmt.Errorf("checking the password of grafana user %q: %w", u.Login, err)
 	}
 	return existing.ID, nil
+}
+
+// boundLogin reads the account recorded for the user; ErrNotFound when
+// none is recorded or Grafana no longer has it (a replaced Grafana).
+func (r *run) boundLogin(ctx context.Context, u User) (grafana.User, error) {
+	if u.GrafanaUserID == 0 {
+		return grafana.User{}, &grafana.APIError{Call: "recorded grafana user id", Status: 404, Message: "none recorded"}
+	}
+	return r.s.grafana.UserByID(ctx, u.GrafanaUserID)
+}
+
+// claimLogin looks the user up by login, then email, and returns the
+// account only if it is a member of orgID, the user's own org.
+func (r *run) claimLogin(ctx context.Context, u User, orgID int64) (grafana.User, error) {
+	found, err := r.lookupLogin(ctx, u)
+	if err != nil {
+		return found, err
+	}
+	mine, err := r.memberOf(ctx, found.ID, orgID)
+	if err != nil {
+		return found, err
+	}
+	if !mine {
+		return found, &ConflictError{Login: u.Login, GrafanaUserID: found.ID,
+			Why: fmt.Sprintf("grafana user %q has that login or email and is not a member of this user's org %d", found.Login, orgID)}
+	}
+	return found, nil
+}
+
+func (r *run) memberOf(ctx context.Context, userID, orgID int64) (bool, error) {
+	orgs, err := r.s.grafana.UserOrgs(ctx, userID)
+	if err != nil {
+		return false, fmt.Errorf("listing grafana orgs of user %d: %w", userID, err)
+	}
+	for _, o := range orgs {
+		if o.OrgID == orgID {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// ConflictError reports a Grafana account the sync will not adopt or
+// change because it belongs to someone else.
+type ConflictError struct {
+	Login         string
+	GrafanaUserID int64
+	Why           string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("conflict: %s (grafana user id %d); not adopting or changing it — give this user another login or email", e.Why, e.GrafanaUserID)
 }
 
 func (r *run) lookupLogin(ctx context.Context, u User) (grafana.User, error) {

@@ -8,16 +8,24 @@ import (
 	"github.com/karana-project/karana/pkg/influx"
 )
 
+func (r *run) loadDatabases(ctx context.Context) error {
+	if r.dbs != nil {
+		return nil
+	}
+	dbs, err := r.s.influx.Databases(ctx)
+	if err != nil {
+		return fmt.Errorf("listing influx databases: %w", err)
+	}
+	r.dbs = map[string]bool{}
+	for _, d := range dbs {
+		r.dbs[d] = true
+	}
+	return nil
+}
+
 func (r *run) ensureDatabase(ctx context.Context, db string) error {
-	if r.dbs == nil {
-		dbs, err := r.s.influx.Databases(ctx)
-		if err != nil {
-			return fmt.Errorf("listing influx databases: %w", err)
-		}
-		r.dbs = map[string]bool{}
-		for _, d := range dbs {
-			r.dbs[d] = true
-		}
+	if err := r.loadDatabases(ctx); err != nil {
+		return err
 	}
 	if r.dbs[db] {
 		return nil

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 
 	"github.com/karana-project/karana/pkg/grafana"
+	"github.com/karana-project/karana/pkg/influx"
 )
 
 // Ping checks that InfluxDB and Grafana answer.
@@ -39,10 +41,12 @@ func (s *Syncer) RemoveKarana(ctx context.Context, karanaUUID string) (changed b
 }
 
 // RemoveUser takes a deleted user's access away: the InfluxDB users of the
-// user and of u.Karanas, the Grafana login (looked up by u.Login) and the
-// user's Grafana org with its data source. The user's InfluxDB database and
-// its data are kept; dropping data is an operator's decision.
-func (s *Syncer) RemoveUser(ctx context.Context, u User) (changed bool, err error) {
+// user and of u.Karanas, the user's Grafana account (the recorded
+// u.GrafanaUserID, else the one with u.Login — either only if it is a
+// member of the user's org: someone else's account is left alone) and the
+// user's Grafana org with its data source and dashboard. The user's
+// InfluxDB database and its data are kept unless purge is set.
+func (s *Syncer) RemoveUser(ctx context.Context, u User, purge bool) (changed bool, err error) {
 	if _, err := uuid.Parse(u.UUID); err != nil {
 		return false, fmt.Errorf("removing user: uuid %q is not a UUID", u.UUID)
 	}
@@ -54,14 +58,14 @@ func (s *Syncer) RemoveUser(ctx context.Context, u User) (changed bool, err erro
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := &run{s: s}
-	err = r.removeUser(ctx, u)
+	err = r.removeUser(ctx, u, purge)
 	if err != nil {
 		err = fmt.Errorf("removing user %s: %w", u.UUID, err)
 	}
 	return r.changed, err
 }
 
-func (r *run) removeUser(ctx context.Context, u User) error {
+func (r *run) removeUser(ctx context.Context, u User, purge bool) error {
 	if err := r.dropInfluxUser(ctx, UserInfluxUser(u.UUID)); err != nil {
 		return err
 	}
@@ -70,34 +74,84 @@ func (r *run) removeUser(ctx context.Context, u User) error {
 			return fmt.Errorf("karana %s: %w", k, err)
 		}
 	}
-	g := r.s.grafana
-	if u.Login != "" {
-		gu, err := g.LookupUser(ctx, u.Login)
-		switch {
-		case errors.Is(err, grafana.ErrNotFound):
-		case err != nil:
-			return fmt.Errorf("looking up grafana user %q: %w", u.Login, err)
-		case gu.IsGrafanaAdmin:
-			return fmt.Errorf("grafana user %q is a server admin; refusing to delete it", u.Login)
-		default:
-			r.changed = true
-			if err := g.DeleteUser(ctx, gu.ID); err != nil && !errors.Is(err, grafana.ErrNotFound) {
-				return fmt.Errorf("deleting grafana user %q: %w", u.Login, err)
-			}
+	if purge {
+		if err := r.dropDatabase(ctx, DatabaseName(u.UUID)); err != nil {
+			return err
 		}
 	}
+	g := r.s.grafana
 	name := OrgName(r.s.cfg.TenantID, u.UUID)
 	org, err := g.OrgByName(ctx, name)
 	if errors.Is(err, grafana.ErrNotFound) {
-		return nil
+		return nil // no org: no account of ours can be told apart either
 	}
 	if err != nil {
 		return fmt.Errorf("looking up grafana org %q: %w", name, err)
+	}
+	if err := r.deleteOrgAccounts(ctx, org.ID, u.GrafanaUserID); err != nil {
+		return err
 	}
 	r.changed = true
 	if err := g.DeleteOrg(ctx, org.ID); err != nil && !errors.Is(err, grafana.ErrNotFound) {
 		return fmt.Errorf("deleting grafana org %q: %w", name, err)
 	}
+	return nil
+}
+
+// deleteOrgAccounts deletes the Grafana accounts that belong to the org's
+// user: members that are not server admins, hold no membership in another
+// org of this tenant's sync, and, when bound is known, are that account.
+func (r *run) deleteOrgAccounts(ctx context.Context, orgID, bound int64) error {
+	g := r.s.grafana
+	members, err := g.OrgUsers(ctx, orgID)
+	if err != nil {
+		return fmt.Errorf("listing members of grafana org %d: %w", orgID, err)
+	}
+	for _, m := range members {
+		if strings.EqualFold(m.Login, r.s.cfg.GrafanaUser) || bound != 0 && m.UserID != bound {
+			continue
+		}
+		gu, err := g.UserByID(ctx, m.UserID)
+		if errors.Is(err, grafana.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("reading grafana user %d: %w", m.UserID, err)
+		}
+		if gu.IsGrafanaAdmin {
+			continue
+		}
+		orgs, err := g.UserOrgs(ctx, m.UserID)
+		if err != nil {
+			return fmt.Errorf("listing grafana orgs of user %d: %w", m.UserID, err)
+		}
+		shared := false
+		for _, o := range orgs {
+			shared = shared || o.OrgID != orgID && o.OrgID != 1
+		}
+		if shared {
+			continue // also in another org: not only this user's account
+		}
+		r.changed = true
+		if err := g.DeleteUser(ctx, m.UserID); err != nil && !errors.Is(err, grafana.ErrNotFound) {
+			return fmt.Errorf("deleting grafana user %q: %w", m.Login, err)
+		}
+	}
+	return nil
+}
+
+func (r *run) dropDatabase(ctx context.Context, db string) error {
+	if err := r.loadDatabases(ctx); err != nil {
+		return err
+	}
+	if !r.dbs[db] {
+		return nil
+	}
+	r.changed = true
+	if err := r.s.influx.Exec(ctx, influx.DropDatabase(db)); err != nil {
+		return fmt.Errorf("dropping influx database %s: %w", db, err)
+	}
+	delete(r.dbs, db)
 	return nil
 }
 

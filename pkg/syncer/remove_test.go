@@ -33,7 +33,7 @@ func TestRemoveKaranaAndUser(t *testing.T) {
 
 	gone := ann
 	gone.Karanas = []string{k1.UUID, k2.UUID}
-	if changed, err := e.s.RemoveUser(ctx, gone); err != nil || !changed {
+	if changed, err := e.s.RemoveUser(ctx, gone, false); err != nil || !changed {
 		t.Fatalf("removing ann: changed=%v err=%v", changed, err)
 	}
 	if ok, _ := e.admin.Authenticate(ctx, syncer.UserInfluxUser(ann.UUID), ann.InfluxPassword); ok {
@@ -53,7 +53,7 @@ func TestRemoveKaranaAndUser(t *testing.T) {
 	if muts := e.rec.take(); len(muts) != 4 {
 		t.Errorf("removal requests = %q, want 2 influx drops (k1 is already gone), a grafana user and an org delete", muts)
 	}
-	if changed, err := e.s.RemoveUser(ctx, gone); err != nil || changed {
+	if changed, err := e.s.RemoveUser(ctx, gone, false); err != nil || changed {
 		t.Errorf("removing ann again: changed=%v err=%v", changed, err)
 	}
 	if muts := e.rec.take(); len(muts) != 0 {

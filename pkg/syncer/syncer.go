@@ -24,6 +24,11 @@ import (
 type User struct {
 	UUID, Name, Email, Login, Role, InfluxPassword string
 	Karanas                                        []string
+	// GrafanaUserID is the Grafana account an earlier sync created or
+	// adopted for this user (0: none recorded). The sync manages that
+	// account, and adopts another only when it is a member of the user's
+	// own org.
+	GrafanaUserID int64
 }
 
 // Karana is a karana (a device that writes measurements) and its owner.
@@ -108,11 +113,25 @@ func (s *Syncer) SyncKarana(ctx context.Context, k Karana) (changed bool, err er
 // after everything else is done. changed reports whether anything had to be
 // changed, even when err is not nil.
 func (s *Syncer) SyncUser(ctx context.Context, u User, karanas []Karana) (changed bool, err error) {
+	out, err := s.Sync(ctx, u, karanas)
+	return out.Changed, err
+}
+
+// Outcome is what a user's sync did and found.
+type Outcome struct {
+	Changed bool
+	// GrafanaUserID is the user's Grafana account, to record and pass as
+	// User.GrafanaUserID next time (0 when the sync did not get that far).
+	GrafanaUserID int64
+}
+
+// Sync is SyncUser, also returning the Grafana account it manages.
+func (s *Syncer) Sync(ctx context.Context, u User, karanas []Karana) (Outcome, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := &run{s: s}
-	err = r.user(ctx, u, karanas)
-	return r.changed, err
+	err := r.user(ctx, u, karanas)
+	return Outcome{Changed: r.changed, GrafanaUserID: r.grafanaUserID}, err
 }
 
 // run is one sync: it caches what it read and records whether it changed
@@ -122,6 +141,8 @@ type run struct {
 	changed bool
 	users   map[string]influx.User // SHOW USERS, read once
 	dbs     map[string]bool        // SHOW DATABASES, read once
+
+	grafanaUserID int64 // the account ensureLogin settled on
 }
 
 func (r *run) user(ctx context.Context, u User, karanas []Karana) error {

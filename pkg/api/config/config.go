@@ -36,6 +36,8 @@ type Config struct {
 	InfluxDB          Endpoint            `yaml:"influxdb"`
 	Grafana           Endpoint            `yaml:"grafana"`
 	Git               Git                 `yaml:"git"`
+	Sync              Sync                `yaml:"sync"`
+	Limits            Limits              `yaml:"limits"`
 	Resources         []resource.Resource `yaml:"resources"`
 	TrustedProxies    []string            `yaml:"trusted_proxies"` // CIDRs whose X-Forwarded-For is believed
 	Admin             Admin               `yaml:"admin"`           // the first admin, created when its login is absent
@@ -99,6 +101,33 @@ func (c *Config) AdminPassword() (string, error) {
 	return s, nil
 }
 
+// Sync configures the periodic full reconcile (POST /v1/sync/all/reconcile
+// run by the server itself).
+type Sync struct {
+	// ReconcileInterval is the time between two full reconciles; 0 turns
+	// them off. The first runs one interval after the start.
+	ReconcileInterval time.Duration `yaml:"reconcile_interval"`
+}
+
+// DefaultReconcileInterval is sync.reconcile_interval's default.
+const DefaultReconcileInterval = 30 * time.Minute
+
+// Limits bound what one client can store.
+type Limits struct {
+	// JSONFieldBytes bounds a JSON-valued field (a karana's configuration),
+	// encoded.
+	JSONFieldBytes int `yaml:"json_field_bytes"`
+	// ClientBytes bounds the total size of the records one client owns
+	// (its karanas), encoded.
+	ClientBytes int `yaml:"client_bytes"`
+}
+
+// Default limits.
+const (
+	DefaultJSONFieldBytes = 64 << 10
+	DefaultClientBytes    = 4 << 20
+)
+
 // Git configures the dump's history.
 type Git struct {
 	Remote   string `yaml:"remote"`
@@ -116,6 +145,8 @@ func Default() *Config {
 		PasswordMinLength: 8,
 		Argon2:            auth.DefaultArgon2,
 		Tenant:            Tenant{LoginResource: "users", LoginField: "credentials"},
+		Sync:              Sync{ReconcileInterval: DefaultReconcileInterval},
+		Limits:            Limits{JSONFieldBytes: DefaultJSONFieldBytes, ClientBytes: DefaultClientBytes},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/karana-project/karana/pkg/api/resource"
 )
@@ -45,6 +46,15 @@ func (c *Config) checkBasics() error {
 	}
 	if c.Tenant.LoginResource == "" || c.Tenant.LoginField == "" {
 		return fmt.Errorf("tenant: login_resource and login_field must not be empty")
+	}
+	if c.Sync.ReconcileInterval < 0 || c.Sync.ReconcileInterval > 0 && c.Sync.ReconcileInterval < time.Second {
+		return fmt.Errorf("sync.reconcile_interval: %s is not 0 (off) or at least 1s", c.Sync.ReconcileInterval)
+	}
+	if c.Limits.JSONFieldBytes < 2 || c.Limits.JSONFieldBytes > 16<<20 {
+		return fmt.Errorf("limits.json_field_bytes: %d is not between 2 and 16777216", c.Limits.JSONFieldBytes)
+	}
+	if c.Limits.ClientBytes < c.Limits.JSONFieldBytes || c.Limits.ClientBytes > 1<<30 {
+		return fmt.Errorf("limits.client_bytes: %d is not between limits.json_field_bytes (%d) and 1073741824", c.Limits.ClientBytes, c.Limits.JSONFieldBytes)
 	}
 	return nil
 }

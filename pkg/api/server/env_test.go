@@ -156,23 +156,56 @@ type fakeSyncer struct {
 	fail    map[string]bool
 	synced  map[string]int
 	karanas map[string][]string // user id -> karana ids given with it
+	removed []string            // "karanas <id>", "users <id> purge=<bool>"
+	pruned  []server.Pruned     // what Prune reports
+	kept    []string            // what the last Prune was told to keep
+}
+
+func (f *fakeSyncer) RemoveKarana(_ context.Context, id string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail[id] {
+		return false, fmt.Errorf("influxdb refused to drop %s", id)
+	}
+	f.removed = append(f.removed, "karanas "+id)
+	return true, nil
+}
+
+func (f *fakeSyncer) RemoveUser(_ context.Context, u server.SyncUser, purge bool) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail[u.UUID] {
+		return false, fmt.Errorf("grafana refused to delete %s", u.UUID)
+	}
+	f.removed = append(f.removed, fmt.Sprintf("users %s purge=%v", u.UUID, purge))
+	return true, nil
+}
+
+func (f *fakeSyncer) Prune(_ context.Context, users, karanas []string) ([]server.Pruned, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.kept = append(append([]string(nil), users...), karanas...)
+	out := f.pruned
+	f.pruned = nil
+	return out, nil
 }
 
 func (f *fakeSyncer) SyncKarana(_ context.Context, k server.SyncKarana) (bool, error) {
 	return f.record(k.UUID, nil)
 }
 
-func (f *fakeSyncer) SyncUser(_ context.Context, u server.SyncUser, ks []server.SyncKarana) (bool, error) {
+func (f *fakeSyncer) SyncUser(_ context.Context, u server.SyncUser, ks []server.SyncKarana) (server.UserOutcome, error) {
 	var ids []string
 	for _, k := range ks {
 		ids = append(ids, k.UUID)
 	}
-	return f.record(u.UUID, func() {
+	changed, err := f.record(u.UUID, func() {
 		if f.karanas == nil {
 			f.karanas = map[string][]string{}
 		}
 		f.karanas[u.UUID] = ids
 	})
+	return server.UserOutcome{Changed: changed}, err
 }
 
 func (f *fakeSyncer) record(id string, also func()) (bool, error) {

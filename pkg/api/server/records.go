@@ -187,8 +187,20 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, c Caller) 
 	if !c.Admin() && def.Owner == "uuid" {
 		return apierr.Forbidden("", "only an admin may delete %s", def.Name)
 	}
+	purge := false
+	switch v := r.URL.Query().Get("purge"); {
+	case v == "":
+	case v == "true" && def.Name == "users":
+		purge = true
+	default:
+		return apierr.Field("purge", "only purge=true on users is understood (it also drops the user's InfluxDB database at the next sync)")
+	}
 	if err := s.write(def, e.ID, nil, nil, "delete "+def.Name+" "+e.ID); err != nil {
 		return err
+	}
+	if err := s.recordRemoval(def.Name, e, purge); err != nil {
+		// The record is gone; the next reconcile removes its access.
+		s.log.Error("recording the removal for the next sync", "resource", def.Name, "id", e.ID, "err", err)
 	}
 	writeRecords(w, http.StatusOK, []*store.Entry{e})
 	return nil

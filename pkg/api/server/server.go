@@ -16,6 +16,7 @@ import (
 	"github.com/karana-project/karana/pkg/api/apierr"
 	"github.com/karana-project/karana/pkg/api/auth"
 	"github.com/karana-project/karana/pkg/api/store"
+	"github.com/karana-project/karana/pkg/api/syncstate"
 )
 
 // Options are what a Server needs. Syncer nil means InfluxDB and Grafana
@@ -25,6 +26,7 @@ type Options struct {
 	Hasher         *auth.Hasher
 	Tokens         *auth.Tokens
 	Syncer         Syncer
+	State          *syncstate.State // Grafana bindings and pending removals (sync_state.json)
 	LoginResource  string
 	TenantID       string // reported by /healthz, so a caller can tell which tenant answered
 	CORSOrigins    []string
@@ -72,6 +74,7 @@ func (s *Server) Handler() http.Handler {
 		writeRaw(w, http.StatusOK, health)
 	})
 	mux.HandleFunc("POST /v1/sync/all/db", s.serve(s.authed(s.handleSync)))
+	mux.HandleFunc("POST /v1/sync/all/reconcile", s.serve(s.authed(s.handleReconcile)))
 	mux.HandleFunc("POST /v1/{res}/login", s.serve(s.handleLogin))
 	mux.HandleFunc("POST /v1/{res}/new", s.serve(s.authed(s.handleCreate)))
 	mux.HandleFunc("GET /v1/{res}", s.serve(s.authed(s.handleList)))
@@ -81,7 +84,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PATCH /v1/{res}/{id}", s.serve(s.authed(s.handlePatch)))
 	mux.HandleFunc("DELETE /v1/{res}/{id}", s.serve(s.authed(s.handleDelete)))
 	for path, allow := range map[string]string{
-		"/healthz": "GET", "/v1/sync/all/db": "POST",
+		"/healthz": "GET", "/v1/sync/all/db": "POST", "/v1/sync/all/reconcile": "POST",
 		"/v1/{res}": "GET", "/v1/{res}/{$}": "GET", "/v1/{res}/{id}": "GET, PUT, PATCH, DELETE",
 	} {
 		mux.HandleFunc(path, s.methodNotAllowed(allow))

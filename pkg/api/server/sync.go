@@ -8,6 +8,7 @@ import (
 
 	"github.com/karana-project/karana/pkg/api/apierr"
 	"github.com/karana-project/karana/pkg/api/store"
+	"github.com/karana-project/karana/pkg/api/syncstate"
 )
 
 // SyncUser and SyncKarana are what the syncer needs of a record (they
@@ -15,16 +16,39 @@ import (
 type SyncUser struct {
 	UUID, Name, Email, Login, Role, InfluxPassword string
 	Karanas                                        []string
+	GrafanaUserID                                  int64
 }
 
 // SyncKarana is a karana as the syncer sees it.
 type SyncKarana struct{ UUID, Name, Owner, InfluxPassword string }
 
+// UserOutcome is what a user's sync did, and the Grafana account it
+// manages (recorded, and passed back as SyncUser.GrafanaUserID).
+type UserOutcome struct {
+	Changed       bool
+	GrafanaUserID int64
+}
+
+// Pruned is an object a full reconcile removed because no record explains it.
+type Pruned struct{ Resource, ID, What string }
+
 // Syncer brings records into InfluxDB and Grafana, checking before acting.
 type Syncer interface {
 	SyncKarana(ctx context.Context, k SyncKarana) (changed bool, err error)
-	SyncUser(ctx context.Context, u SyncUser, karanas []SyncKarana) (changed bool, err error)
+	SyncUser(ctx context.Context, u SyncUser, karanas []SyncKarana) (UserOutcome, error)
+	RemoveKarana(ctx context.Context, id string) (changed bool, err error)
+	RemoveUser(ctx context.Context, u SyncUser, purge bool) (changed bool, err error)
+	// Prune removes what the sync made for records not in the lists.
+	Prune(ctx context.Context, users, karanas []string) ([]Pruned, error)
 }
+
+// Result states in the sync response.
+const (
+	StateSynced         = "synced"
+	StateOutOfSync      = "out_of_sync"
+	StateRemoved        = "removed"
+	StatePendingRemoval = "pending_removal"
+)
 
 // SyncResult is one record's outcome in the sync response.
 type SyncResult struct {
@@ -32,26 +56,59 @@ type SyncResult struct {
 	ID       string `json:"id"`
 	Synced   bool   `json:"synced"`
 	Changed  bool   `json:"changed"`
+	State    string `json:"state"`
+	What     string `json:"what,omitempty"` // for objects a reconcile pruned
 	Error    string `json:"error,omitempty"`
 }
 
 // syncTimeout bounds one sync run.
 const syncTimeout = 5 * time.Minute
 
-// handleSync: POST /v1/sync/all/db. Karanas first, then users; a failure
-// leaves that record out of sync and is reported.
-func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, c Caller) error {
+func (s *Server) checkSync(c Caller) error {
 	if !c.Admin() {
 		return apierr.Forbidden("", "only an admin may sync")
 	}
 	if s.Syncer == nil {
 		return apierr.New(http.StatusServiceUnavailable, "sync is not configured: set influxdb and grafana (url, user, password) and tenant.id in the config")
 	}
-	s.syncMu.Lock()
-	defer s.syncMu.Unlock()
+	return nil
+}
+
+// handleSync: POST /v1/sync/all/db. Removals first, then karanas, then
+// users; a failure leaves that record out of sync (or pending removal) and
+// is reported.
+func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, c Caller) error {
+	if err := s.checkSync(c); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), syncTimeout)
 	defer cancel()
-	results := []SyncResult{}
+	writeJSON(w, http.StatusOK, map[string]any{"results": s.Sync(ctx, false)})
+	return nil
+}
+
+// handleReconcile: POST /v1/sync/all/reconcile. Like the sync, but every
+// record is checked whatever its sync state, and what the sync made for
+// records that no longer exist is removed.
+func (s *Server) handleReconcile(w http.ResponseWriter, r *http.Request, c Caller) error {
+	if err := s.checkSync(c); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), syncTimeout)
+	defer cancel()
+	writeJSON(w, http.StatusOK, map[string]any{"results": s.Sync(ctx, true)})
+	return nil
+}
+
+// Sync runs one sync (full: a reconcile) and returns its results. Runs
+// are serialised.
+func (s *Server) Sync(ctx context.Context, full bool) []SyncResult {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	if full {
+		s.Store.MarkAllUnsynced()
+	}
+	results := s.removals(ctx)
 	// A karana's change (a rename) also changes its owner's dashboard: the
 	// owner is synced too. Moves, creations and deletions change the
 	// owners' karanas lists, which puts those users out of sync anyway.
@@ -68,11 +125,78 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, c Caller) er
 		for _, k := range s.karanasOf(e) {
 			ks = append(ks, karanaOf(k))
 		}
-		changed, err := s.Syncer.SyncUser(ctx, userOf(e), ks)
-		results = append(results, s.syncDone("users", e, changed, err))
+		u := userOf(e)
+		u.GrafanaUserID = s.State.GrafanaUserID(e.ID)
+		out, err := s.Syncer.SyncUser(ctx, u, ks)
+		if out.GrafanaUserID != 0 && out.GrafanaUserID != u.GrafanaUserID {
+			if serr := s.State.SetGrafanaUserID(e.ID, out.GrafanaUserID); serr != nil && err == nil {
+				err = serr
+			}
+		}
+		results = append(results, s.syncDone("users", e, out.Changed, err))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"results": results})
-	return nil
+	if full {
+		results = append(results, s.prune(ctx)...)
+	}
+	return results
+}
+
+// removals carries out the pending removals of deleted records.
+func (s *Server) removals(ctx context.Context) []SyncResult {
+	out := []SyncResult{} // never null in the response
+	for _, rm := range s.State.Removals() {
+		var changed bool
+		var err error
+		if rm.Resource == "karanas" {
+			changed, err = s.Syncer.RemoveKarana(ctx, rm.ID)
+		} else {
+			changed, err = s.Syncer.RemoveUser(ctx, SyncUser{UUID: rm.ID, Login: rm.Login, Karanas: rm.Karanas,
+				GrafanaUserID: rm.GrafanaUserID}, rm.Purge)
+		}
+		if err == nil {
+			err = s.State.Done(rm)
+		}
+		res := SyncResult{Resource: rm.Resource, ID: rm.ID, Changed: changed, State: StateRemoved, Synced: err == nil}
+		if err != nil {
+			res.State, res.Error = StatePendingRemoval, err.Error()
+			s.log.Warn("removal failed", "resource", rm.Resource, "id", rm.ID, "err", err)
+		}
+		out = append(out, res)
+	}
+	return out
+}
+
+func (s *Server) prune(ctx context.Context) []SyncResult {
+	var users, karanas []string
+	for _, e := range s.Store.List("users") {
+		users = append(users, e.ID)
+	}
+	for _, e := range s.Store.List("karanas") {
+		karanas = append(karanas, e.ID)
+	}
+	pruned, err := s.Syncer.Prune(ctx, users, karanas)
+	var out []SyncResult
+	for _, p := range pruned {
+		out = append(out, SyncResult{Resource: p.Resource, ID: p.ID, Synced: true, Changed: true, State: StateRemoved, What: p.What})
+	}
+	if err != nil {
+		s.log.Warn("reconcile: removing orphans failed", "err", err)
+		out = append(out, SyncResult{Resource: "orphans", State: StatePendingRemoval, Error: err.Error()})
+	}
+	return out
+}
+
+// recordRemoval notes a deleted user or karana for the next sync.
+func (s *Server) recordRemoval(res string, e *store.Entry, purge bool) error {
+	if res != "users" && res != "karanas" {
+		return nil
+	}
+	rm := syncstate.Removal{Resource: res, ID: e.ID, Purge: purge, Since: s.Now().UTC()}
+	if res == "users" {
+		u := userOf(e)
+		rm.Login, rm.Karanas = u.Login, u.Karanas
+	}
+	return s.State.AddRemoval(rm)
 }
 
 // usersToSync is the users out of sync and those named in also, by id.
@@ -91,7 +215,7 @@ func (s *Server) usersToSync(also map[string]bool) []*store.Entry {
 }
 
 func (s *Server) syncDone(res string, e *store.Entry, changed bool, err error) SyncResult {
-	out := SyncResult{Resource: res, ID: e.ID, Changed: changed}
+	out := SyncResult{Resource: res, ID: e.ID, Changed: changed, State: StateOutOfSync}
 	if err != nil {
 		out.Error = err.Error()
 		s.log.Warn("sync failed", "resource", res, "id", e.ID, "err", err)
@@ -100,7 +224,9 @@ func (s *Server) syncDone(res string, e *store.Entry, changed bool, err error) S
 	out.Synced = s.Store.MarkSynced(res, e)
 	if !out.Synced {
 		out.Error = "the record changed during the sync; it stays out of sync"
+		return out
 	}
+	out.State = StateSynced
 	return out
 }
 

@@ -42,3 +42,15 @@ func (s *Store) SetCommitter(c Committer) {
 	s.committer = c
 	s.wmu.Unlock()
 }
+
+// MarkAllUnsynced forgets every record's sync state, so the next sync
+// checks them all (a full reconcile).
+func (s *Store) MarkAllUnsynced() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.tables {
+		for id := range t.synced {
+			t.synced[id] = false
+		}
+	}
+}

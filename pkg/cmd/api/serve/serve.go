@@ -137,10 +137,31 @@ func (a Adapter) SyncKarana(ctx context.Context, k server.SyncKarana) (bool, err
 }
 
 // SyncUser implements server.Syncer.
-func (a Adapter) SyncUser(ctx context.Context, u server.SyncUser, ks []server.SyncKarana) (bool, error) {
+func (a Adapter) SyncUser(ctx context.Context, u server.SyncUser, ks []server.SyncKarana) (server.UserOutcome, error) {
 	out := make([]syncer.Karana, len(ks))
 	for i, k := range ks {
 		out[i] = syncer.Karana(k)
 	}
-	return a.S.SyncUser(ctx, syncer.User(u), out)
+	o, err := a.S.Sync(ctx, syncer.User(u), out)
+	return server.UserOutcome(o), err
+}
+
+// RemoveKarana implements server.Syncer.
+func (a Adapter) RemoveKarana(ctx context.Context, id string) (bool, error) {
+	return a.S.RemoveKarana(ctx, id)
+}
+
+// RemoveUser implements server.Syncer.
+func (a Adapter) RemoveUser(ctx context.Context, u server.SyncUser, purge bool) (bool, error) {
+	return a.S.RemoveUser(ctx, syncer.User(u), purge)
+}
+
+// Prune implements server.Syncer.
+func (a Adapter) Prune(ctx context.Context, users, karanas []string) ([]server.Pruned, error) {
+	ps, err := a.S.Prune(ctx, users, karanas)
+	out := make([]server.Pruned, len(ps))
+	for i, p := range ps {
+		out[i] = server.Pruned(p)
+	}
+	return out, err
 }
