@@ -21,6 +21,7 @@ type Inventory struct {
 	TLS       TLS       `yaml:"tls"`
 	Services  Services  `yaml:"services"`
 	Limits    Limits    `yaml:"limits,omitempty"` // default limits for tenant containers
+	Backups   Backups   `yaml:"backups,omitempty"`
 	Tenants   []Tenant  `yaml:"tenants"`
 
 	// Path is the file the inventory was loaded from; relative paths in it
@@ -111,6 +112,25 @@ type Limits struct {
 	Disk   string `yaml:"disk,omitempty"`   // root disk size, e.g. 5GiB
 }
 
+// Backups says where `karana backup` writes, how many backups of each
+// tenant it keeps and when the host runs it.
+type Backups struct {
+	// Folder holds one folder per LXD project, then per tenant; relative
+	// to the inventory's folder.
+	Folder string `yaml:"folder,omitempty"`
+	// Keep is how many complete backups of each tenant stay; older ones
+	// are deleted once a newer one is complete.
+	Keep int `yaml:"keep,omitempty"`
+	// Schedule is a systemd OnCalendar expression (hourly, daily,
+	// *-*-* 03:00:00) for the timer `karana up` installs.
+	Schedule string `yaml:"schedule,omitempty"`
+}
+
+// BackupDir is the folder of this project's backups.
+func (inv *Inventory) BackupDir() string {
+	return filepath.Join(inv.Resolve(inv.Backups.Folder), inv.LXD.Project)
+}
+
 // Tenant is one customer project: three containers, routed by its domain.
 type Tenant struct {
 	Name     string `yaml:"name"`
@@ -177,4 +197,10 @@ func (inv *Inventory) Tenant(name string) (*Tenant, bool) {
 func (inv *Inventory) Prefix() netip.Prefix {
 	p, _ := netip.ParsePrefix(inv.LXD.Network.IPv4)
 	return p
+}
+
+// LockPath is the file every changing karana command locks for this
+// project, beside the inventory, so that two never act on it at once.
+func (inv *Inventory) LockPath() string {
+	return filepath.Join(inv.Dir(), ".karana-"+inv.LXD.Project+".lock")
 }

@@ -43,6 +43,7 @@ func TestParseProblems(t *testing.T) {
 			[]string{"lxd.network.ipv4: subnet 10.0.0.0/27 is too small"}},
 		{"wrong type", "balancers:\n  outer:\n    http_port: eighty\n", []string{"inv.yaml:3:", "eighty"}},
 		{"bad limits", "limits:\n  memory: lots\n", []string{"inv.yaml:2: limits.memory"}},
+		{"bad backups", "backups:\n  keep: -1\n  schedule: \"daily; rm -rf /\"\n", []string{"inv.yaml:2: backups.keep: -1", "inv.yaml:3: backups.schedule"}},
 		{"one inner balancer", "balancers:\n  inner: [lb1]\n", []string{"balancers.inner: needs at least two"}},
 		{"https without cert", "lxd:\n  endpoint: https://10.0.0.5:8443\n", []string{"needs lxd.client_cert"}},
 		{"duplicate slot", "tenants:\n  - {name: a, domain: a.org, slot: 1}\n  - {name: b, domain: b.org, slot: 1}\n", []string{"inv.yaml:3: tenants[1].slot: slot 1 is already taken"}},
@@ -119,5 +120,26 @@ func TestAddRemoveTenantKeepsComments(t *testing.T) {
 	st, _ := os.Stat(p)
 	if st.Mode().Perm() != 0o640 {
 		t.Fatalf("perm changed to %v", st.Mode().Perm())
+	}
+}
+
+func TestBackupsDefaults(t *testing.T) {
+	inv, err := Parse("/srv/k/inv.yaml", []byte("lxd:\n  project: p1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := inv.Backups
+	if b.Folder != "backups" || b.Keep != 7 || b.Schedule != "hourly" {
+		t.Errorf("defaults = %+v, want backups, 7, hourly", b)
+	}
+	if got := inv.BackupDir(); got != "/srv/k/backups/p1" {
+		t.Errorf("BackupDir = %s", got)
+	}
+	inv, err = Parse("/srv/k/inv.yaml", []byte("backups:\n  folder: /var/backups/karana\n  keep: 3\n  schedule: \"*-*-* 03:00:00\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := inv.BackupDir(); got != "/var/backups/karana/karana" || inv.Backups.Keep != 3 {
+		t.Errorf("BackupDir = %s, keep %d", got, inv.Backups.Keep)
 	}
 }

@@ -42,6 +42,9 @@ func (inv *Inventory) applyDefaults() {
 	}
 	def(&b.HardStopAfter, "30s")
 	def(&inv.TLS.CertDir, "certs")
+	def(&inv.Backups.Folder, "backups")
+	defInt(&inv.Backups.Keep, 7)
+	def(&inv.Backups.Schedule, "hourly")
 	s := &inv.Services
 	def(&s.Grafana.Host, "grafana")
 	defInt(&s.Grafana.Port, 3000)
@@ -120,7 +123,25 @@ func (v *validator) validate(inv *Inventory) {
 		v.at("tls.cert_dir", "contains control characters")
 	}
 	v.validateLimits("limits", inv.Limits)
+	v.validateBackups(&inv.Backups)
 	v.validateTenants(inv)
+}
+
+// calendarRe is the characters of a systemd calendar expression
+// (systemd.time(7)); systemd itself checks the meaning when the timer is
+// installed.
+var calendarRe = regexp.MustCompile(`^[A-Za-z0-9*.,:/~ +-]{1,100}$`)
+
+func (v *validator) validateBackups(b *Backups) {
+	if !printable(b.Folder) {
+		v.at("backups.folder", "contains control characters")
+	}
+	if b.Keep < 1 || b.Keep > 10000 {
+		v.at("backups.keep", "%d: want how many backups of each tenant to keep, 1 to 10000", b.Keep)
+	}
+	if !calendarRe.MatchString(b.Schedule) {
+		v.at("backups.schedule", "%q: want a systemd calendar expression such as hourly, daily or \"*-*-* 03:00:00\"", b.Schedule)
+	}
 }
 
 func (v *validator) validateLXD(l *LXD) {

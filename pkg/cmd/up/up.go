@@ -103,6 +103,13 @@ func upRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if !opts.DryRun {
+		lock, err := cmdutil.LockProject(ctx, opts.IO, inv)
+		if err != nil {
+			return err
+		}
+		defer lock.Unlock()
+	}
 	e := converge.NewEngine(opts.LXD, inv, cmdutil.NewProgress(opts.IO))
 	e.DryRun = opts.DryRun
 	e.ApplyInner = converge.RollingReload

@@ -85,6 +85,15 @@ func NewCmdAdd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *
 
 func addRun(ctx context.Context, opts *Options) error {
 	path := opts.InventoryPath()
+	before, err := inventory.Load(path)
+	if err != nil {
+		return cmdutil.InventoryError(err)
+	}
+	lock, err := cmdutil.LockProject(ctx, opts.IO, before)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	inv, t, added, err := tenant.Record(path, opts.Tenant)
 	if err != nil {
 		return cmdutil.InventoryError(err)

@@ -73,6 +73,11 @@ func removeRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	lock, err := cmdutil.LockProject(ctx, opts.IO, inv)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	c, err := opts.Connect(ctx, inv)
 	if err != nil {
 		return cmdutil.WithCode(cmdutil.ExitUnavailable, err)
