@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	apicmd "github.com/karana-project/karana/pkg/cmd/api"
+	backupcmd "github.com/karana-project/karana/pkg/cmd/backup"
 	"github.com/karana-project/karana/pkg/cmd/balancer"
 	imagecmd "github.com/karana-project/karana/pkg/cmd/image"
 	"github.com/karana-project/karana/pkg/cmd/status"
@@ -16,6 +17,7 @@ import (
 func addCommands(cmd *cobra.Command, f *cmdutil.Factory) {
 	cmd.AddCommand(
 		apicmd.NewCmdAPI(f),
+		backupcmd.NewCmdBackup(f, nil),
 		balancer.NewCmdBalancer(f),
 		imagecmd.NewCmdImage(f),
 		status.NewCmdStatus(f, nil),
