@@ -195,3 +195,12 @@ func (c *client) ExportInstance(ctx context.Context, name string, w io.Writer) e
 	}
 	return nil
 }
+
+// ImportInstance creates instance name from an export's tarball.
+func (c *client) ImportInstance(ctx context.Context, name, pool string, r io.Reader) error {
+	op, err := c.srv(ctx).CreateInstanceFromBackup(lxdclient.InstanceBackupArgs{BackupFile: r, PoolName: pool, Name: name})
+	if err := c.wait(ctx, op, err); err != nil {
+		return fmt.Errorf("importing container %q: %w", name, err)
+	}
+	return nil
+}

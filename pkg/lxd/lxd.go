@@ -74,6 +74,9 @@ type Client interface {
 	// ExportInstance writes an LXD backup tarball of the instance to w,
 	// compressed with ExportCompression (zstd).
 	ExportInstance(ctx context.Context, name string, w io.Writer) error
+	// ImportInstance creates instance name from a tarball ExportInstance
+	// wrote, on storage pool pool, stopped.
+	ImportInstance(ctx context.Context, name, pool string, r io.Reader) error
 
 	// Exec runs cmd in the instance and returns its exit code.
 	Exec(ctx context.Context, name string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (int, error)

@@ -31,6 +31,11 @@ func ExportPath(inv *inventory.Inventory, container string) string {
 // the inventory entry. With purge its secrets are deleted too.
 func Remove(ctx context.Context, e *converge.Engine, d Deps, name string, purge bool) error {
 	inv := e.Inv
+	if t, ok := inv.Tenant(name); ok && !purge {
+		if err := writeExportEntry(inv, *t); err != nil {
+			return fmt.Errorf("keeping the inventory entry of %s beside its exports: %w", name, err)
+		}
+	}
 	if err := removeContainers(ctx, e, name, purge); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	apicmd "github.com/karana-project/karana/pkg/cmd/api"
 	backupcmd "github.com/karana-project/karana/pkg/cmd/backup"
 	"github.com/karana-project/karana/pkg/cmd/balancer"
+	healcmd "github.com/karana-project/karana/pkg/cmd/heal"
 	imagecmd "github.com/karana-project/karana/pkg/cmd/image"
 	"github.com/karana-project/karana/pkg/cmd/status"
 	"github.com/karana-project/karana/pkg/cmd/tenant"
@@ -19,6 +20,7 @@ func addCommands(cmd *cobra.Command, f *cmdutil.Factory) {
 		apicmd.NewCmdAPI(f),
 		backupcmd.NewCmdBackup(f, nil),
 		balancer.NewCmdBalancer(f),
+		healcmd.NewCmdHeal(f, nil),
 		imagecmd.NewCmdImage(f),
 		status.NewCmdStatus(f, nil),
 		tenant.NewCmdTenant(f),

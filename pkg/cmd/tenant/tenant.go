@@ -8,6 +8,7 @@ import (
 	"github.com/karana-project/karana/pkg/cmd/tenant/credentials"
 	"github.com/karana-project/karana/pkg/cmd/tenant/list"
 	"github.com/karana-project/karana/pkg/cmd/tenant/remove"
+	"github.com/karana-project/karana/pkg/cmd/tenant/restore"
 	"github.com/karana-project/karana/pkg/cmdutil"
 )
 
@@ -15,13 +16,14 @@ import (
 func NewCmdTenant(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tenant <command>",
-		Short: "Add, remove and list tenants (InfluxDB, Grafana and API containers)",
+		Short: "Add, remove, restore and list tenants (InfluxDB, Grafana and API containers)",
 	}
 	cmd.AddCommand(
 		add.NewCmdAdd(f, nil),
 		credentials.NewCmdCredentials(f, nil),
 		list.NewCmdList(f, nil),
 		remove.NewCmdRemove(f, nil),
+		restore.NewCmdRestore(f, nil),
 	)
 	return cmd
 }

@@ -103,6 +103,27 @@ func (f *Fake) ExportInstance(_ context.Context, name string, w io.Writer) error
 	return err
 }
 
+// ImportInstance creates a stopped instance from what ExportInstance wrote.
+func (f *Fake) ImportInstance(_ context.Context, name, pool string, r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("ImportInstance", name, pool); err != nil {
+		return err
+	}
+	if _, ok := f.Instances[name]; ok {
+		return fmt.Errorf("importing container %q: it exists already", name)
+	}
+	if string(b) != "lxdfake backup of "+name+"\n" {
+		return fmt.Errorf("importing container %q: not its backup: %q", name, b)
+	}
+	f.Instances[name] = &lxd.Instance{Name: name, Status: "Stopped", Config: map[string]string{}}
+	return nil
+}
+
 // Exec records the command and answers through ExecFn.
 func (f *Fake) Exec(_ context.Context, name string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	f.mu.Lock()
