@@ -3,7 +3,9 @@ package up
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,6 +18,7 @@ import (
 	"github.com/karana-project/karana/pkg/iostreams"
 	"github.com/karana-project/karana/pkg/lxd"
 	"github.com/karana-project/karana/pkg/render"
+	sched "github.com/karana-project/karana/pkg/schedule"
 	upkg "github.com/karana-project/karana/pkg/up"
 )
 
@@ -26,6 +29,9 @@ type Options struct {
 	Deps      upkg.Deps
 	// LXD is a preconnected client (tests); nil connects through Deps.
 	LXD lxd.Client
+	// Schedule installs the backup timer and the heal service on the host
+	// (schedule.Install); nil skips it (tests).
+	Schedule func(ctx context.Context, inv *inventory.Inventory) (string, error)
 
 	DryRun bool
 	Output string
@@ -33,7 +39,7 @@ type Options struct {
 
 // NewCmdUp returns `karana up`.
 func NewCmdUp(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Inventory: f.Inventory, Deps: RealDeps()}
+	opts := &Options{IO: f.IOStreams, Inventory: f.Inventory, Deps: RealDeps(), Schedule: installSchedule}
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Converge this host to the inventory: LXD, balancers, every tenant",
@@ -48,6 +54,8 @@ func NewCmdUp(f *cmdutil.Factory, runF func(context.Context, *Options) error) *c
 			  4. the balancers created with their fixed addresses, configurations
 			     rendered, checked (haproxy -c) and pushed, HAProxy running
 			  5. every tenant's InfluxDB, Grafana and API containers converged
+			  6. where systemd is PID 1: a timer running karana backup on
+			     backups.schedule and a service running karana heal --watch
 
 			Every step reads what is there first and changes only what differs: a
 			second run on an unchanged inventory changes nothing and says so, and a
@@ -114,6 +122,9 @@ func upRun(ctx context.Context, opts *Options) error {
 	e.DryRun = opts.DryRun
 	e.ApplyInner = converge.RollingReload
 	runErr := upkg.Run(ctx, e, opts.Deps)
+	if runErr == nil && !opts.DryRun && opts.Schedule != nil {
+		runErr = schedule(ctx, e, opts)
+	}
 	if opts.Output == "json" {
 		res := struct {
 			DryRun  bool           `json:"dry_run"`
@@ -147,4 +158,34 @@ func buildImage(ctx context.Context, c lxd.Client, inv *inventory.Inventory, rol
 	}
 	_, _, err = image.Build(ctx, c, role, image.Options{Alias: alias, LockFile: image.LockPath(inv.Path)})
 	return err
+}
+
+// schedule runs opts.Schedule as a step; a host without systemd is told
+// what to run instead, and that is not a change.
+func schedule(ctx context.Context, e *converge.Engine, opts *Options) error {
+	e.Progress.Start("backup timer and heal service")
+	did, err := opts.Schedule(ctx, e.Inv)
+	switch {
+	case errors.Is(err, sched.ErrNoSystemd):
+		e.Progress.End("skipped: systemd is not PID 1; run karana backup and karana heal --watch yourself (docs/operations.md)")
+		return nil
+	case err != nil:
+		e.Progress.Fail(err.Error())
+		e.Report.Note("host", "schedule", "failed")
+		return &converge.StepError{Step: "backup timer and heal service", Object: "systemd", Err: err}
+	}
+	e.Report.Note("host", "schedule", did)
+	if did == "" {
+		did = "unchanged"
+	}
+	e.Progress.End(did)
+	return nil
+}
+
+func installSchedule(ctx context.Context, inv *inventory.Inventory) (string, error) {
+	bin, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	return sched.Install(ctx, sched.System(), inv, bin)
 }

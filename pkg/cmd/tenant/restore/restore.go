@@ -26,6 +26,7 @@ type Options struct {
 	Deps      recovery.Deps
 
 	Name   string
+	All    bool
 	From   string
 	Roles  []inventory.Role
 	Output string
@@ -37,7 +38,7 @@ func NewCmdRestore(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 		Deps: recovery.Deps{Tenant: tenant.Deps{Validate: render.Validate}, Reconcile: recovery.DefaultReconciler()}}
 	var roles []string
 	cmd := &cobra.Command{
-		Use:   "restore NAME [--from BACKUP] [--role R]",
+		Use:   "restore {NAME | --all} [--from BACKUP] [--role R]",
 		Short: "Recreate a tenant's containers from a backup or from its export",
 		Long: cmdutil.Dedent(`
 			Delete the tenant's containers (or only those of --role), create fresh ones as
@@ -50,19 +51,32 @@ func NewCmdRestore(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 			the LXD exports tenant remove wrote; the default is the latest complete
 			backup. A tenant no longer in the inventory is put back with the domain, id
 			and slot the backup (or export) recorded. A failed restore is resumed by
-			running the same command again.`),
+			running the same command again.
+
+			--all restores every tenant of the inventory from its latest backup, one
+			after another: after a whole host was lost, run karana up, then this.`),
 		Example: cmdutil.Dedent(`
 			$ karana tenant restore acme
 			$ karana tenant restore acme --role influx --from 20261201T030000.000Z
-			$ karana tenant restore acme --from export`),
-		Args: cobra.ExactArgs(1),
+			$ karana tenant restore acme --from export
+			$ karana tenant restore --all`),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
 			if err := cmdutil.CheckOutput(opts.Output); err != nil {
 				return err
 			}
-			if err := inventory.ValidTenantName(opts.Name); err != nil {
-				return cmdutil.UsageError(fmt.Errorf("tenant name: %w", err))
+			switch {
+			case opts.All && len(args) > 0:
+				return cmdutil.UsageError(fmt.Errorf("give a tenant NAME or --all, not both"))
+			case opts.All && opts.From != "":
+				return cmdutil.UsageError(fmt.Errorf("--all restores each tenant's latest backup; --from names one tenant's"))
+			case !opts.All && len(args) == 0:
+				return cmdutil.UsageError(fmt.Errorf("give a tenant NAME, or --all"))
+			case !opts.All:
+				opts.Name = args[0]
+				if err := inventory.ValidTenantName(opts.Name); err != nil {
+					return cmdutil.UsageError(fmt.Errorf("tenant name: %w", err))
+				}
 			}
 			opts.Roles = nil
 			for _, s := range roles {
@@ -78,6 +92,7 @@ func NewCmdRestore(f *cmdutil.Factory, runF func(context.Context, *Options) erro
 			return restoreRun(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.All, "all", false, "restore every tenant of the inventory from its latest backup")
 	cmd.Flags().StringVar(&opts.From, "from", "", `backup id or folder, or "export" (default: the latest backup)`)
 	cmd.Flags().StringSliceVar(&roles, "role", nil, "restore only this role: influx, grafana or api (repeatable)")
 	cmdutil.OutputFlag(cmd, &opts.Output)
@@ -101,16 +116,32 @@ func restoreRun(ctx context.Context, opts *Options) error {
 	e := converge.NewEngine(c, inv, cmdutil.NewProgress(opts.IO))
 	e.ApplyInner = converge.RollingReload
 	if e.Binary, err = opts.Binary(); err != nil {
-		return fmt.Errorf("reading the karana binary for %s-api: %w", opts.Name, err)
+		return fmt.Errorf("reading the karana binary for the API containers: %w", err)
 	}
-	res, runErr := recovery.Restore(ctx, e, opts.Deps, recovery.Request{Name: opts.Name, From: opts.From, Roles: opts.Roles, Replace: true})
+	names := []string{opts.Name}
+	if opts.All {
+		names = nil
+		for _, t := range inv.Tenants {
+			names = append(names, t.Name)
+		}
+	}
+	var results []*recovery.Result
+	var runErr error
+	for _, n := range names {
+		res, err := recovery.Restore(ctx, e, opts.Deps, recovery.Request{Name: n, From: opts.From, Roles: opts.Roles, Replace: true})
+		results = append(results, res)
+		if err != nil {
+			runErr = fmt.Errorf("tenant %s: %w", n, err)
+			break
+		}
+	}
 	if opts.Output == "json" {
 		out := struct {
-			*recovery.Result
-			Restored bool           `json:"restored"`
-			Error    string         `json:"error,omitempty"`
-			Objects  []converge.Row `json:"objects"`
-		}{Result: res, Restored: runErr == nil, Objects: e.Report.Rows()}
+			Tenants  []*recovery.Result `json:"tenants"`
+			Restored bool               `json:"restored"`
+			Error    string             `json:"error,omitempty"`
+			Objects  []converge.Row     `json:"objects"`
+		}{Tenants: results, Restored: runErr == nil, Objects: e.Report.Rows()}
 		if runErr != nil {
 			out.Error = runErr.Error()
 		}
@@ -125,6 +156,11 @@ func restoreRun(ctx context.Context, opts *Options) error {
 	if runErr != nil {
 		return fmt.Errorf("%w\nRun the same command again to resume", runErr)
 	}
-	fmt.Fprintf(opts.IO.Out, "Tenant %s restored from %s in %.1fs\n", opts.Name, res.Source, res.Total)
+	for _, res := range results {
+		fmt.Fprintf(opts.IO.Out, "Tenant %s restored from %s in %.1fs\n", res.Tenant, res.Source, res.Total)
+	}
+	if len(results) == 0 {
+		fmt.Fprintln(opts.IO.Out, "No tenants to restore")
+	}
 	return nil
 }

@@ -29,7 +29,12 @@ func TestNewCmdRestore(t *testing.T) {
 	}
 	cmdtest.WantError(t, NewCmdRestore, []string{"acme", "--role", "db"}, `--role: unknown role "db"`, cmdutil.ExitUsage)
 	cmdtest.WantError(t, NewCmdRestore, []string{"Bad_Name"}, "tenant name: ", cmdutil.ExitUsage)
-	cmdtest.WantError(t, NewCmdRestore, nil, "accepts 1 arg(s), received 0", 0)
+	cmdtest.WantError(t, NewCmdRestore, nil, "give a tenant NAME, or --all", cmdutil.ExitUsage)
+	cmdtest.WantError(t, NewCmdRestore, []string{"acme", "--all"}, "not both", cmdutil.ExitUsage)
+	cmdtest.WantError(t, NewCmdRestore, []string{"--all", "--from", "x"}, "--all restores each tenant's latest", cmdutil.ExitUsage)
+	if got := cmdtest.MustParse(t, NewCmdRestore, []string{"--all"}); !got.All || got.Name != "" {
+		t.Errorf("--all: %+v", *got)
+	}
 }
 
 func TestRestoreRunWithoutBackup(t *testing.T) {
