@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
@@ -25,8 +26,9 @@ var Completions = map[string]string{
 // ManPages writes <command-path>.1 for every available command of root's
 // tree into dir and returns the files written. It rewrites the tree's help
 // texts for the man-page converter (see Escape), so pass a tree built for
-// it. The page date comes from SOURCE_DATE_EPOCH when set.
-func ManPages(root *cobra.Command, dir, version string) ([]string, error) {
+// it. The pages are dated date (now when zero; a release passes its
+// commit's time, so that the same commit gives the same pages).
+func ManPages(root *cobra.Command, dir, version string, date time.Time) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", dir, err)
 	}
@@ -35,6 +37,9 @@ func ManPages(root *cobra.Command, dir, version string) ([]string, error) {
 	// An empty Title lets cobra give each page its own (KARANA-BALANCER-DRAIN);
 	// a set Title would head every page with the same name.
 	hdr := &doc.GenManHeader{Section: "1", Source: strings.TrimSpace("karana " + version), Manual: "karana manual"}
+	if !date.IsZero() {
+		hdr.Date = &date
+	}
 	if err := doc.GenManTree(root, hdr, dir); err != nil {
 		return nil, fmt.Errorf("writing man pages to %s: %w", dir, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -41,8 +42,7 @@ func placeholders(c *cobra.Command) []string {
 func genPages(t *testing.T) (string, []string) {
 	t.Helper()
 	dir := t.TempDir()
-	t.Setenv("SOURCE_DATE_EPOCH", "1764547200")
-	files, err := gendocs.ManPages(tree(), dir, "1.2.3")
+	files, err := gendocs.ManPages(tree(), dir, "1.2.3", time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}
