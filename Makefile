@@ -7,7 +7,7 @@ COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
-.PHONY: build up test setup unit fuzz e2e e2e-images lint golden bench clean
+.PHONY: build up test setup unit fuzz e2e e2e-images release-check lint golden bench clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/karana
@@ -16,8 +16,9 @@ build:
 up: build e2e-images
 	./$(BIN) up --inventory $(INVENTORY)
 
-# Everything CI runs: prerequisites, vet, unit tests, a short fuzz, the e2e suite.
-test: setup lint unit fuzz e2e
+# Everything CI runs: prerequisites, vet, unit tests, a short fuzz, the release
+# archives, the e2e suite.
+test: setup lint unit fuzz release-check e2e
 
 setup:
 	bash e2e/setup.sh
@@ -30,6 +31,10 @@ fuzz:
 
 e2e: build e2e-images
 	KARANA_E2E=1 KARANA_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -p 1 -timeout 45m -v ./e2e/...
+
+# goreleaser's snapshot build (dist/) and the checks of its archives.
+release-check:
+	bash e2e/release.sh
 
 e2e-images: build
 	bash e2e/images.sh
