@@ -5,6 +5,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/karana-project/karana/pkg/cmd/completion"
+	initcmd "github.com/karana-project/karana/pkg/cmd/init"
 	invcmd "github.com/karana-project/karana/pkg/cmd/inventory"
 	"github.com/karana-project/karana/pkg/cmd/version"
 	"github.com/karana-project/karana/pkg/cmdutil"
@@ -38,6 +39,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 
 	cmd.AddCommand(
 		version.NewCmdVersion(f),
+		initcmd.NewCmdInit(f, nil),
 		invcmd.NewCmdInventory(f),
 		completion.NewCmdCompletion(f),
 	)
