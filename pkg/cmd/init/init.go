@@ -59,7 +59,7 @@ func NewCmdInit(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 		Example: cmdutil.Dedent(`
 			$ karana init --domain monitoring.example.org
 			$ karana init --out /etc/karana/inventory.yaml
-			$ karana inventory validate && sudo karana up`),
+			$ karana inventory validate && karana up`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := inventory.ValidDomain(opts.Domain); err != nil {
@@ -111,6 +111,8 @@ func initRun(opts *Options) error {
 		inv = " -i " + opts.Out
 	}
 	fmt.Fprintf(opts.IO.Out, "wrote %s: this host, 10.0.12.0/24, lb0/lb1/lb2, production images, no tenants\n", opts.Out)
-	fmt.Fprintf(opts.IO.Out, "next:\n  karana inventory validate%s\n  sudo karana up%s\n  sudo karana tenant add acme --domain acme.%s%s\n", inv, inv, opts.Domain, inv)
+	// No sudo in the hints: it drops $KARANA_INVENTORY, and the commands
+	// would read another file.
+	fmt.Fprintf(opts.IO.Out, "next, as root:\n  karana inventory validate%s\n  karana up%s\n  karana tenant add acme --domain acme.%s%s\n", inv, inv, opts.Domain, inv)
 	return nil
 }
