@@ -65,7 +65,7 @@ func TestTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _ := tk.Issue("users", "id-1", "client")
+	s, _ := tk.Issue("users", "id-1", "client", "")
 	c, err := tk.Verify(s)
 	if err != nil || c.Subject != "id-1" || c.Role != "client" || c.Res != "users" {
 		t.Fatalf("round trip: %+v %v", c, err)

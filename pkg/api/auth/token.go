@@ -16,6 +16,10 @@ import (
 type Claims struct {
 	Res  string `json:"res"`
 	Role string `json:"role"`
+	// Cred fingerprints the record's credentials when the token was
+	// issued (login, password hash, role); a token whose Cred no longer
+	// matches the record is refused.
+	Cred string `json:"cred,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -52,10 +56,11 @@ func NewTokens(key []byte, lifetime time.Duration, now func() time.Time) (*Token
 	return &Tokens{key: key, lifetime: lifetime, parser: p, now: now, verified: map[string]*Claims{}}, nil
 }
 
-// Issue returns a signed token for a record.
-func (t *Tokens) Issue(res, id, role string) (string, error) {
+// Issue returns a signed token for a record whose credentials have the
+// fingerprint cred.
+func (t *Tokens) Issue(res, id, role, cred string) (string, error) {
 	now := t.now()
-	c := Claims{Res: res, Role: role, RegisteredClaims: jwt.RegisteredClaims{
+	c := Claims{Res: res, Role: role, Cred: cred, RegisteredClaims: jwt.RegisteredClaims{
 		Subject:   id,
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(t.lifetime)),

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -164,6 +165,19 @@ func (f *Field) checkScalar(v any, stored bool) *apierr.Error {
 
 func (f *Field) checkString(s string, stored bool) *apierr.Error {
 	n := utf8.RuneCountInString(s)
+	// New text is held to what the systems behind the API compare by
+	// (Grafana trims and lower-cases logins); stored records load as they
+	// are, so an old dump still starts.
+	if f.Type != TypePassword && !stored {
+		switch {
+		case strings.IndexFunc(s, unicode.IsControl) >= 0:
+			return apierr.Field(f.Name, "must not hold control characters")
+		case f.MinLen > 0 && strings.TrimSpace(s) == "":
+			return apierr.Field(f.Name, "must not be empty or only spaces")
+		case s != strings.TrimSpace(s):
+			return apierr.Field(f.Name, "must not start or end with spaces")
+		}
+	}
 	switch {
 	case f.MinLen > 0 && n < f.MinLen && !(f.Type == TypePassword && stored):
 		return apierr.Field(f.Name, "must be at least %d characters long", f.MinLen)

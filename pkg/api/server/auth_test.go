@@ -25,7 +25,7 @@ func TestBadTokens(t *testing.T) {
 	hs512, _ := jwt.NewWithClaims(jwt.SigningMethodHS512, claims).SignedString([]byte(e.cfg.JWT.Secret))
 	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, claims).SignedString(jwt.UnsafeAllowNoneSignatureType)
 	old, _ := auth.NewTokens([]byte(e.cfg.JWT.Secret), time.Hour, func() time.Time { return time.Now().Add(-2 * time.Hour) })
-	expired, _ := old.Issue("users", a, "client")
+	expired, _ := old.Issue("users", a, "client", "")
 	noExp, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": a, "res": "users", "role": "admin"}).SignedString([]byte(e.cfg.JWT.Secret))
 	// the payload changed to claim admin, the signature kept
 	forged := parts[0] + "." + b64([]byte(`{"res":"users","role":"admin","sub":"`+a+`","exp":9999999999}`)) + "." + parts[2]

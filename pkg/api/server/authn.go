@@ -33,9 +33,15 @@ func (s *Server) authed(h authedFunc) handlerFunc {
 			s.log.Debug("token refused", "path", r.URL.Path, "reason", errors.Unwrap(err))
 			return apierr.New(http.StatusUnauthorized, "invalid or expired token; log in again")
 		}
+		if s.Store.Resource(claims.Res) == nil {
+			return apierr.New(http.StatusUnauthorized, "the token names a resource this server does not have; log in again")
+		}
 		e, found := s.Store.Get(claims.Res, claims.Subject)
 		if !found {
 			return apierr.New(http.StatusUnauthorized, "the token's %s record no longer exists", claims.Res)
+		}
+		if claims.Cred != e.Cred {
+			return apierr.New(http.StatusUnauthorized, "the login, password or role changed since this token was issued; log in again")
 		}
 		role := claims.Role
 		if e.Role != "" {
@@ -90,8 +96,11 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	if rehash {
 		s.rehash(def, e.ID, password, hs)
+		if cur, ok := s.Store.Get(def.Name, e.ID); ok {
+			e = cur // the new hash: the token must carry its fingerprint
+		}
 	}
-	tok, err := s.Tokens.Issue(def.Name, e.ID, e.Role)
+	tok, err := s.Tokens.Issue(def.Name, e.ID, e.Role, e.Cred)
 	if err != nil {
 		return err
 	}

@@ -106,8 +106,11 @@ func TestAdminManagesEverything(t *testing.T) {
 	if code, _ := e.do("PUT", "/v1/users/"+a, e.admin, map[string]any{"role": "admin", "name": "Alice"}); code != 200 {
 		t.Errorf("admin promoting: %d", code)
 	}
-	if code, _ := e.do("POST", "/v1/sync/all/db", ta, nil); code != 200 {
-		t.Errorf("a promoted user's old token carries the new role: %d", code)
+	if code, _ := e.do("POST", "/v1/sync/all/db", ta, nil); code != http.StatusUnauthorized {
+		t.Errorf("a promoted user's old token: %d, want 401 (a role change ends the sessions)", code)
+	}
+	if code, _ := e.do("POST", "/v1/sync/all/db", e.login("alice@example.org", "password-alice"), nil); code != 200 {
+		t.Errorf("a promoted user's new token carries the new role: %d", code)
 	}
 	b, _ := e.createUser("bob", "client")
 	if code, out := e.do("PATCH", "/v1/karanas/"+k, e.admin, map[string]any{"owner": b}); code != 200 {

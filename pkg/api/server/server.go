@@ -83,9 +83,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /v1/{res}/{id}", s.serve(s.authed(s.handlePut)))
 	mux.HandleFunc("PATCH /v1/{res}/{id}", s.serve(s.authed(s.handlePatch)))
 	mux.HandleFunc("DELETE /v1/{res}/{id}", s.serve(s.authed(s.handleDelete)))
+	mux.HandleFunc("POST /v1/{res}/{id}/password_influx", s.serve(s.authed(s.handleRegenerate)))
 	for path, allow := range map[string]string{
 		"/healthz": "GET", "/v1/sync/all/db": "POST", "/v1/sync/all/reconcile": "POST",
 		"/v1/{res}": "GET", "/v1/{res}/{$}": "GET", "/v1/{res}/{id}": "GET, PUT, PATCH, DELETE",
+		"/v1/{res}/{id}/password_influx": "POST",
 	} {
 		mux.HandleFunc(path, s.methodNotAllowed(allow))
 	}

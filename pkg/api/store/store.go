@@ -6,11 +6,14 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/karana-project/karana/pkg/api/apierr"
@@ -35,6 +38,7 @@ type Entry struct {
 	cut     [2]int // Raw[cut[0]:cut[1]] is what clients must not see (the password)
 	Owner   string // value of the resource's owner field ("" without one)
 	Role    string // value of the role field, if any
+	Cred    string // fingerprint of login, password hash and role (records that log in)
 	Version uint64 // store version of the write that made it
 	keys    []string
 }
@@ -179,7 +183,7 @@ func (s *Store) Lookup(res, path, value string) (*Entry, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	t := s.tables[res]
-	id, ok := t.uniq[path][value]
+	id, ok := t.uniq[path][key(value)]
 	if !ok {
 		return nil, false
 	}
@@ -276,6 +280,11 @@ func newEntry(def *resource.Resource, id string, rec map[string]any, version uin
 		e.Owner, _ = rec[def.Owner].(string)
 	}
 	e.Role, _ = rec["role"].(string)
+	if def.Login != "" {
+		login, _ := resource.Get(rec, def.LoginPath())
+		hash, _ := resource.Get(rec, def.PasswordPath())
+		e.Cred = credFingerprint(fmt.Sprint(login), fmt.Sprint(hash), e.Role)
+	}
 	for _, path := range def.Unique {
 		v, ok := resource.Get(rec, path)
 		if !ok {
@@ -329,9 +338,19 @@ func (t *table) index(e *Entry, add bool) {
 	}
 }
 
+// credFingerprint changes whenever the login, the password (its hash) or
+// the role changes: tokens carry it, so they end with such a change.
+func credFingerprint(login, hash, role string) string {
+	sum := sha256.Sum256([]byte("karana-cred\x00" + strings.ToLower(login) + "\x00" + hash + "\x00" + role))
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
+}
+
+// key is a unique field's value as the index compares it: text
+// case-insensitively, the way Grafana and e-mail compare logins and
+// addresses, so ALICE@ex.de and alice@ex.de are one value.
 func key(v any) string {
 	if s, ok := v.(string); ok {
-		return s
+		return strings.ToLower(s)
 	}
 	return fmt.Sprint(v)
 }
