@@ -21,6 +21,7 @@ import (
 	"github.com/karana-project/karana/pkg/api/auth"
 	"github.com/karana-project/karana/pkg/api/config"
 	"github.com/karana-project/karana/pkg/api/history"
+	"github.com/karana-project/karana/pkg/api/metrics"
 	"github.com/karana-project/karana/pkg/api/server"
 	"github.com/karana-project/karana/pkg/api/store"
 	"github.com/karana-project/karana/pkg/api/syncstate"
@@ -38,9 +39,12 @@ type App struct {
 	Server  *server.Server
 	Store   *store.Store
 	Handler http.Handler
-	git     *history.Git
-	lock    *os.File
-	log     *slog.Logger
+	// Metrics is served on cfg.MetricsListen by Serve; nil when unset.
+	Metrics       *metrics.Metrics
+	metricsListen string
+	git           *history.Git
+	lock          *os.File
+	log           *slog.Logger
 
 	reconcileEvery time.Duration // 0: no periodic reconcile
 }
@@ -78,6 +82,10 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (app *App, err er
 		log.Info("dump records completed with new fields", "records", upgraded)
 	}
 	a.Store = st
+	if cfg.MetricsListen != "" {
+		a.Metrics, a.metricsListen = metrics.New(cfg.Tenant.ID), cfg.MetricsListen
+		st.SetWriteObserver(a.Metrics.StoreWrite)
+	}
 	state, err := syncstate.Open(cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -89,9 +97,12 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (app *App, err er
 			return nil, err
 		}
 		a.git.SetRelease(st.Release)
+		if a.Metrics != nil {
+			a.git.SetObserver(a.Metrics.Commit)
+		}
 		st.SetCommitter(a.git)
 	}
-	if a.Server, err = newServer(cfg, st, state, o, log); err != nil {
+	if a.Server, err = newServer(cfg, st, state, o, a.Metrics, log); err != nil {
 		return nil, err
 	}
 	if o.Test {
@@ -126,7 +137,7 @@ func ensureAdmin(cfg *config.Config, s *server.Server, log *slog.Logger) error {
 	return nil
 }
 
-func newServer(cfg *config.Config, st *store.Store, state *syncstate.State, o Options, log *slog.Logger) (*server.Server, error) {
+func newServer(cfg *config.Config, st *store.Store, state *syncstate.State, o Options, m *metrics.Metrics, log *slog.Logger) (*server.Server, error) {
 	hasher, err := auth.NewHasher(cfg.Argon2)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -148,8 +159,12 @@ func newServer(cfg *config.Config, st *store.Store, state *syncstate.State, o Op
 		_, n, _ := net.ParseCIDR(p) // checked by Validate
 		proxies = append(proxies, n)
 	}
+	var obs server.Observer
+	if m != nil {
+		obs = m
+	}
 	return server.New(server.Options{
-		Store: st, State: state, Hasher: hasher, Tokens: tokens, Syncer: o.Syncer, Log: log,
+		Observer: obs, Store: st, State: state, Hasher: hasher, Tokens: tokens, Syncer: o.Syncer, Log: log,
 		LoginResource: cfg.Tenant.LoginResource, TenantID: cfg.Tenant.ID, CORSOrigins: cfg.CORSOrigins, TrustedProxies: proxies,
 	}), nil
 }
@@ -261,12 +276,20 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) erro
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	rctx, stopReconcile := context.WithCancel(ctx)
 	defer stopReconcile()
 	go a.reconcileLoop(rctx)
 	a.log.Info("listening", "addr", ln.Addr().String())
+	if a.Metrics != nil {
+		msrv, err := a.serveMetrics(errc)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer msrv.Close()
+	}
 	if ready != nil {
 		ready(ln.Addr())
 	}
@@ -282,4 +305,22 @@ func (a *App) Serve(ctx context.Context, addr string, ready func(net.Addr)) erro
 		a.log.Warn("shutdown", "err", err)
 	}
 	return a.Close(sctx)
+}
+
+// serveMetrics listens on the metrics address: /metrics only, on a port of
+// its own so that it is never reachable through api.<domain>.
+func (a *App) serveMetrics(errc chan<- error) (*http.Server, error) {
+	ln, err := net.Listen("tcp", a.metricsListen)
+	if err != nil {
+		return nil, fmt.Errorf("listening for metrics on %s: %w", a.metricsListen, err)
+	}
+	srv := &http.Server{Handler: a.Metrics.Handler(), ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("metrics: %w", err)
+		}
+	}()
+	a.log.Info("serving metrics", "addr", ln.Addr().String()+"/metrics")
+	return srv, nil
 }

@@ -134,6 +134,7 @@ const GrafanaHeader = "; Written by karana"
 // serve` reads.
 type APIConfig struct {
 	Listen            string     `yaml:"listen"`
+	MetricsListen     string     `yaml:"metrics_listen"`
 	DataDir           string     `yaml:"data_dir"`
 	LogLevel          string     `yaml:"log_level"`
 	CORSOrigins       []string   `yaml:"cors_origins"`
@@ -187,7 +188,9 @@ type APIService struct {
 func API(t Tenant) Role {
 	s := t.Secrets
 	cfg := APIConfig{
-		Listen:            fmt.Sprintf(":%d", t.Inv.Services.API.Port),
+		Listen: fmt.Sprintf(":%d", t.Inv.Services.API.Port),
+		// its own port: lb1/lb2 route api.<domain> to Listen only
+		MetricsListen:     fmt.Sprintf(":%d", inventory.APIMetricsPort),
 		DataDir:           APIDataDir,
 		LogLevel:          "info",
 		CORSOrigins:       []string{"http://localhost:3000"},

@@ -38,9 +38,10 @@ func TestInnerRoutesLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := mustRender(t, inv, Options{GenerateCerts: true})
-	health, plain, secure := freePort(t), freePort(t), freePort(t)
+	health, plain, secure, metrics := freePort(t), freePort(t), freePort(t), freePort(t)
 	cfg := strings.NewReplacer(
 		fmt.Sprintf("bind :%d\n", HealthPort), fmt.Sprintf("bind 127.0.0.1:%d\n", health),
+		fmt.Sprintf("bind :%d\n", inventory.BalancerMetricsPort), fmt.Sprintf("bind 127.0.0.1:%d\n", metrics),
 		"bind :80 ", fmt.Sprintf("bind 127.0.0.1:%d ", plain),
 		"bind :443 ", fmt.Sprintf("bind 127.0.0.1:%d ", secure),
 		SocketPath, filepath.Join(dir, "admin.sock"),
@@ -84,6 +85,16 @@ func TestInnerRoutesLive(t *testing.T) {
 	status, _, _ := get(t, c, fmt.Sprintf("http://127.0.0.1:%d/x", plain), "grafana.acme.example.org")
 	if status != http.StatusMovedPermanently {
 		t.Errorf("plain http: %d, want a 301 redirect to https", status)
+	}
+	// The exporter counts what was just routed, per tenant backend.
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics))
+	if err != nil {
+		t.Fatalf("metrics: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := `haproxy_backend_http_responses_total{proxy="acme-grafana",code="2xx"} 2`; !strings.Contains(string(b), want) {
+		t.Errorf("/metrics lacks %s:\n%.2000s", want, b)
 	}
 }
 

@@ -19,6 +19,7 @@ type word string
 type outerView struct {
 	HardStopAfter, Socket, HealthURI word
 	HealthPort, HTTPPort, HTTPSPort  int
+	MetricsPort                      int
 	HTTPBackend, HTTPSBackend        word
 	Backends                         []outerBackend
 }
@@ -35,7 +36,7 @@ type server struct {
 
 type innerView struct {
 	HardStopAfter, Socket, HealthURI word
-	HealthPort                       int
+	HealthPort, MetricsPort          int
 	CrtList, HostMap, UnknownBackend word
 	Backends                         []server // backend and its one server share the container's name
 }
@@ -75,7 +76,7 @@ func buildModel(inv *inventory.Inventory) (*model, error) {
 	m := &model{}
 	m.outer = outerView{
 		HardStopAfter: c.word("balancers.hard_stop_after", hsa), Socket: c.word("socket", SocketPath),
-		HealthURI: c.word("health URI", HealthURI), HealthPort: HealthPort,
+		HealthURI: c.word("health URI", HealthURI), HealthPort: HealthPort, MetricsPort: inventory.BalancerMetricsPort,
 		HTTPPort:    port(c, "balancers.outer.http_port", inv.Balancers.Outer.HTTPPort),
 		HTTPSPort:   port(c, "balancers.outer.https_port", inv.Balancers.Outer.HTTPSPort),
 		HTTPBackend: c.word("backend", OuterHTTPBackend), HTTPSBackend: c.word("backend", OuterHTTPSBackend),
@@ -98,7 +99,8 @@ func buildModel(inv *inventory.Inventory) (*model, error) {
 	}
 	m.inner = innerView{
 		HardStopAfter: m.outer.HardStopAfter, Socket: m.outer.Socket, HealthURI: m.outer.HealthURI, HealthPort: HealthPort,
-		CrtList: c.word("crt-list", CrtList), HostMap: c.word("map", MapFile), UnknownBackend: c.word("backend", UnknownBackend),
+		MetricsPort: inventory.BalancerMetricsPort,
+		CrtList:     c.word("crt-list", CrtList), HostMap: c.word("map", MapFile), UnknownBackend: c.word("backend", UnknownBackend),
 	}
 	addTenants(c, inv, m)
 	if c.err != nil {

@@ -26,6 +26,7 @@ const DefaultPath = "/etc/karana/api.yaml"
 // Config is the whole configuration; the yaml tags are its keys.
 type Config struct {
 	Listen            string              `yaml:"listen"`
+	MetricsListen     string              `yaml:"metrics_listen"` // Prometheus /metrics; "" serves none
 	DataDir           string              `yaml:"data_dir"`
 	LogLevel          string              `yaml:"log_level"`
 	CORSOrigins       []string            `yaml:"cors_origins"`

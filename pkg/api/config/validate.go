@@ -27,6 +27,14 @@ func (c *Config) checkBasics() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return fmt.Errorf("listen: %q is not host:port (e.g. \":8000\")", c.Listen)
 	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			return fmt.Errorf("metrics_listen: %q is not host:port (e.g. \"10.0.12.18:9100\")", c.MetricsListen)
+		}
+		if c.MetricsListen == c.Listen {
+			return fmt.Errorf("metrics_listen: %q is the API's own listen address; metrics need an address of their own", c.MetricsListen)
+		}
+	}
 	if c.DataDir == "" {
 		return fmt.Errorf("data_dir: must not be empty")
 	}

@@ -39,6 +39,7 @@ type Git struct {
 	pending []string
 	dump    []byte // the newest content of files[0], nil when git has it
 	release func([]byte)
+	observe func(time.Duration, error)
 	queued  uint64 // messages received
 	done    uint64 // messages committed (or given up on)
 	closed  bool
@@ -90,6 +91,13 @@ func (g *Git) Commit(msg string, dump []byte) {
 	g.cond.Broadcast()
 }
 
+// SetObserver sets f to be told of every commit's time and error.
+func (g *Git) SetObserver(f func(time.Duration, error)) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.observe = f
+}
+
 // SetRelease sets where dumps go once committed (or superseded), for reuse.
 func (g *Git) SetRelease(f func([]byte)) {
 	g.mu.Lock()
@@ -134,7 +142,7 @@ func (g *Git) run() {
 		for len(g.pending) == 0 && !g.closed {
 			g.cond.Wait()
 		}
-		msgs, dump := g.pending, g.dump
+		msgs, dump, observe := g.pending, g.dump, g.observe
 		g.pending, g.dump = nil, nil
 		stop := g.closed && len(msgs) == 0
 		g.mu.Unlock()
@@ -142,7 +150,11 @@ func (g *Git) run() {
 			return
 		}
 		start := time.Now()
-		if err := g.commit(context.Background(), msgs, dump); err != nil {
+		err := g.commit(context.Background(), msgs, dump)
+		if observe != nil {
+			observe(time.Since(start), err)
+		}
+		if err != nil {
 			g.log.Error("git commit failed; the dump on disk is current and will be committed later", "err", err)
 		}
 		g.mu.Lock()

@@ -77,8 +77,9 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !s.AddrLimit.Allow(s.clientAddr(r)) || !s.LoginLimit.Allow(def.Name+"\x00"+user) {
-		return apierr.New(http.StatusTooManyRequests, "too many login attempts; wait a minute")
+	if limit := s.refusedBy(r, def.Name, user); limit != "" {
+		s.Observer.RateLimited(limit)
+		return errTooManyLogins
 	}
 	e, found := s.Store.Lookup(def.Name, def.LoginPath(), user)
 	if !found {
@@ -109,7 +110,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-var errLogin = apierr.New(http.StatusUnauthorized, "wrong login or password")
+var (
+	errLogin         = apierr.New(http.StatusUnauthorized, "wrong login or password")
+	errTooManyLogins = apierr.New(http.StatusTooManyRequests, "too many login attempts; wait a minute")
+)
 
 func loginFields(body map[string]any) (user, password string, err error) {
 	u, ok := body["user"]

@@ -36,6 +36,7 @@ type Options struct {
 	// LoginLimit and AddrLimit limit login attempts per login name and per
 	// client address; nil gets the defaults.
 	LoginLimit, AddrLimit *auth.Limiter
+	Observer              Observer // metrics (observe.go); nil: none
 }
 
 // Server serves the API.
@@ -59,6 +60,9 @@ func New(o Options) *Server {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.Observer == nil {
+		o.Observer = noObserver{}
+	}
 	return &Server{Options: o, log: o.Log}
 }
 
@@ -75,7 +79,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("POST /v1/sync/all/db", s.serve(s.authed(s.handleSync)))
 	mux.HandleFunc("POST /v1/sync/all/reconcile", s.serve(s.authed(s.handleReconcile)))
-	mux.HandleFunc("POST /v1/{res}/login", s.serve(s.handleLogin))
+	mux.HandleFunc("POST /v1/{res}/login", s.serve(s.observedLogin))
 	mux.HandleFunc("POST /v1/{res}/new", s.serve(s.authed(s.handleCreate)))
 	mux.HandleFunc("GET /v1/{res}", s.serve(s.authed(s.handleList)))
 	mux.HandleFunc("GET /v1/{res}/{$}", s.serve(s.authed(s.handleList)))
@@ -94,7 +98,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errNotFound(r.URL.Path))
 	})
-	return s.accessLog(s.cors(mux))
+	return s.Observer.Middleware(s.accessLog(s.cors(mux)))
 }
 
 // accessLog logs each request at debug level: method, path, status and

@@ -105,6 +105,7 @@ func (s *Server) handleReconcile(w http.ResponseWriter, r *http.Request, c Calle
 func (s *Server) Sync(ctx context.Context, full bool) []SyncResult {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
+	start := time.Now()
 	if full {
 		s.Store.MarkAllUnsynced()
 	}
@@ -138,6 +139,7 @@ func (s *Server) Sync(ctx context.Context, full bool) []SyncResult {
 	if full {
 		results = append(results, s.prune(ctx)...)
 	}
+	s.observeSync(start, results)
 	return results
 }
 

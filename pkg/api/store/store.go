@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/karana-project/karana/pkg/api/apierr"
 	"github.com/karana-project/karana/pkg/api/resource"
@@ -126,7 +127,8 @@ type table struct {
 type Store struct {
 	dir       string
 	committer Committer
-	names     []string // resource names, sorted
+	observe   func(time.Duration, error) // told of each dump write (SetWriteObserver)
+	names     []string                   // resource names, sorted
 
 	mu      sync.RWMutex // guards tables' contents
 	tables  map[string]*table
@@ -230,7 +232,12 @@ func (s *Store) ApplyFunc(msg string, prepare func() ([]Change, error)) error {
 		}
 		entries[i] = e
 	}
-	if err := s.writeDump(changes, entries); err != nil {
+	start := time.Now()
+	err = s.writeDump(changes, entries)
+	if s.observe != nil {
+		s.observe(time.Since(start), err)
+	}
+	if err != nil {
 		return err
 	}
 	s.mu.Lock()

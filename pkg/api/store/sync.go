@@ -1,5 +1,7 @@
 package store
 
+import "time"
+
 // OutOfSync returns the records of res not yet in sync with InfluxDB and
 // Grafana, sorted by id.
 func (s *Store) OutOfSync(res string) []*Entry {
@@ -53,4 +55,12 @@ func (s *Store) MarkAllUnsynced() {
 			t.synced[id] = false
 		}
 	}
+}
+
+// SetWriteObserver sets f to be told of every durable dump write: its time
+// (build, write, fsync, rename) and error. Call it before serving.
+func (s *Store) SetWriteObserver(f func(time.Duration, error)) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.observe = f
 }
