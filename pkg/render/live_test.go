@@ -17,6 +17,7 @@ import (
 
 	"github.com/karana-project/karana/pkg/haproxy"
 	"github.com/karana-project/karana/pkg/inventory"
+	"github.com/karana-project/karana/pkg/traffic"
 )
 
 // TestInnerRoutesLive runs the rendered inner configuration in a real
@@ -95,6 +96,18 @@ func TestInnerRoutesLive(t *testing.T) {
 	resp.Body.Close()
 	if want := `haproxy_backend_http_responses_total{proxy="acme-grafana",code="2xx"} 2`; !strings.Contains(string(b), want) {
 		t.Errorf("/metrics lacks %s:\n%.2000s", want, b)
+	}
+	// The request ring holds what karana status reads: each routed request.
+	conn, err := net.Dial("unix", filepath.Join(dir, "admin.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "show events %s\n", traffic.Ring)
+	events, _ := io.ReadAll(conn)
+	conn.Close()
+	got := traffic.Combine(traffic.Parse(string(events), time.Now(), time.Minute))
+	if got["acme-grafana"].Requests != 2 || got["acme-api"].Requests != 1 || got["be_unknown"].Requests != 1 || got["acme-grafana"].P99Millis < 0 {
+		t.Errorf("request ring: %+v from\n%s", got, events)
 	}
 }
 

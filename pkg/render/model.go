@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/karana-project/karana/pkg/inventory"
+	"github.com/karana-project/karana/pkg/traffic"
 )
 
 // View-models: the only things the templates see. They hold ints and
@@ -37,6 +38,8 @@ type server struct {
 type innerView struct {
 	HardStopAfter, Socket, HealthURI word
 	HealthPort, MetricsPort          int
+	Ring                             word
+	RingSize                         int
 	CrtList, HostMap, UnknownBackend word
 	Backends                         []server // backend and its one server share the container's name
 }
@@ -99,8 +102,8 @@ func buildModel(inv *inventory.Inventory) (*model, error) {
 	}
 	m.inner = innerView{
 		HardStopAfter: m.outer.HardStopAfter, Socket: m.outer.Socket, HealthURI: m.outer.HealthURI, HealthPort: HealthPort,
-		MetricsPort: inventory.BalancerMetricsPort,
-		CrtList:     c.word("crt-list", CrtList), HostMap: c.word("map", MapFile), UnknownBackend: c.word("backend", UnknownBackend),
+		MetricsPort: inventory.BalancerMetricsPort, Ring: c.word("ring", traffic.Ring), RingSize: traffic.RingSize,
+		CrtList: c.word("crt-list", CrtList), HostMap: c.word("map", MapFile), UnknownBackend: c.word("backend", UnknownBackend),
 	}
 	addTenants(c, inv, m)
 	if c.err != nil {

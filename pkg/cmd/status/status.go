@@ -3,6 +3,7 @@ package status
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/iostreams"
 	"github.com/karana-project/karana/pkg/lxd"
+	"github.com/karana-project/karana/pkg/traffic"
 )
 
 // Options of `karana status`.
@@ -18,12 +20,13 @@ type Options struct {
 	IO        *iostreams.IOStreams
 	Inventory func() (*inventory.Inventory, error)
 	Connect   func(ctx context.Context, inv *inventory.Inventory) (lxd.Client, error)
+	Traffic   Traffic // the inner balancers' last minute (traffic.go)
 	Output    string
 }
 
 // NewCmdStatus returns `karana status`.
 func NewCmdStatus(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Inventory: f.Inventory, Connect: lxd.ConnectInventory}
+	opts := &Options{IO: f.IOStreams, Inventory: f.Inventory, Connect: lxd.ConnectInventory, Traffic: BalancerTraffic(nil)}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show every container's state, address and health",
@@ -32,7 +35,10 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(context.Context, *Options) error
 			address and the health of their service (InfluxDB /ping, Grafana
 			/api/health, API /healthz, the inner balancers' health frontend, lb0's
 			HTTP port), plus containers marked as karana's that the inventory does not
-			know. Exits with 4 when anything is missing, stopped or unhealthy.`),
+			know. For each tenant service: requests and 5xx answers per second and the
+			99th percentile response time over the last minute on lb1 and lb2 (their
+			request rings, docs/metrics.md), and the tenant certificate's expiry.
+			Exits with 4 when anything is missing, stopped or unhealthy.`),
 		Example: cmdutil.Dedent(`
 			$ karana status
 			$ karana status -o json | jq '.[] | select(.health != "healthy")'`),
@@ -64,6 +70,14 @@ func statusRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cmdutil.WithCode(cmdutil.ExitUnavailable, err)
 	}
+	var tr map[string]traffic.Stats
+	if opts.Traffic != nil {
+		var terr error
+		if tr, terr = opts.Traffic(ctx, inv); terr != nil {
+			fmt.Fprintf(opts.IO.ErrOut, "warning: no traffic figures: %v\n", terr)
+		}
+	}
+	rs := rows(inv, st, tr)
 	bad := 0
 	for _, s := range st {
 		if !s.OK() {
@@ -71,17 +85,17 @@ func statusRun(ctx context.Context, opts *Options) error {
 		}
 	}
 	if opts.Output == "json" {
-		err = cmdutil.WriteJSON(opts.IO.Out, st)
+		err = cmdutil.WriteJSON(opts.IO.Out, rs)
 	} else {
-		var rows [][]string
-		for _, s := range st {
-			addr := s.Address
+		var table [][]string
+		for _, r := range rs {
+			addr := r.Address
 			if addr == "" {
-				addr = "(" + s.Want + ")"
+				addr = "(" + r.Want + ")"
 			}
-			rows = append(rows, []string{s.Group, s.Container, s.State, addr, s.Health})
+			table = append(table, append([]string{r.Group, r.Container, r.State, addr, r.Health}, r.cells()...))
 		}
-		err = converge.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), []string{"GROUP", "CONTAINER", "STATE", "ADDRESS", "HEALTH"}, rows)
+		err = converge.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), []string{"GROUP", "CONTAINER", "STATE", "ADDRESS", "HEALTH", "REQ/S", "5XX/S", "P99", "CERT EXPIRES"}, table)
 	}
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/karana-project/karana/pkg/cmdutil"
 	"github.com/karana-project/karana/pkg/cmdutil/cmdtest"
@@ -16,6 +17,8 @@ import (
 	"github.com/karana-project/karana/pkg/iostreams"
 	"github.com/karana-project/karana/pkg/lxd"
 	"github.com/karana-project/karana/pkg/lxd/lxdfake"
+	"github.com/karana-project/karana/pkg/tlsgen"
+	"github.com/karana-project/karana/pkg/traffic"
 )
 
 func TestNewCmdStatus(t *testing.T) {
@@ -64,13 +67,18 @@ func fakeHost() *lxdfake.Fake {
 
 func runStatus(t *testing.T, f *lxdfake.Fake, output string) (string, error) {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "inv.yaml")
+	return runStatusIn(t, t.TempDir(), f, output, nil)
+}
+
+func runStatusIn(t *testing.T, dir string, f *lxdfake.Fake, output string, tr Traffic) (string, error) {
+	t.Helper()
+	p := filepath.Join(dir, "inv.yaml")
 	if err := os.WriteFile(p, []byte(invYAML), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ios, out, _ := iostreams.Test()
 	fac := &cmdutil.Factory{IOStreams: ios, InventoryFlag: p}
-	opts := &Options{IO: ios, Inventory: fac.Inventory, Output: output,
+	opts := &Options{IO: ios, Inventory: fac.Inventory, Output: output, Traffic: tr,
 		Connect: func(_ context.Context, inv *inventory.Inventory) (lxd.Client, error) {
 			if inv.LXD.Project != "karana-unit" {
 				t.Errorf("connect with project %q", inv.LXD.Project)
@@ -131,10 +139,10 @@ func TestStatusRunText(t *testing.T) {
 		t.Fatalf("got %d lines, want header + 10:\n%s", len(lines), out)
 	}
 	wantRows := map[int]string{
-		0: "GROUP CONTAINER STATE ADDRESS HEALTH",
-		1: "balancers lb0 Stopped 10.0.99.2 -",
-		2: "balancers lb1 missing (10.0.99.3) -",
-		6: "alpha alpha-api Stopped (10.0.99.12) -",
+		0: "GROUP CONTAINER STATE ADDRESS HEALTH REQ/S 5XX/S P99 CERT EXPIRES",
+		1: "balancers lb0 Stopped 10.0.99.2 - - - - -",
+		2: "balancers lb1 missing (10.0.99.3) - - - - -",
+		6: "alpha alpha-api Stopped (10.0.99.12) - - - - -",
 	}
 	for i, w := range wantRows {
 		if got := strings.Join(strings.Fields(lines[i]), " "); got != w {
@@ -152,5 +160,55 @@ func TestStatusRunLXDUnavailable(t *testing.T) {
 	out, err := runStatus(t, f, "json")
 	if cmdutil.ExitCode(err) != cmdutil.ExitUnavailable || !strings.Contains(err.Error(), "socket gone") || out != "" {
 		t.Errorf("code %d, err %v, stdout %q", cmdutil.ExitCode(err), err, out)
+	}
+}
+
+func TestStatusRunTrafficAndCerts(t *testing.T) {
+	dir := t.TempDir()
+	made := time.Now().Add(-3 * 365 * 24 * time.Hour)
+	expires := made.Add(tlsgen.Validity)
+	pemBytes, err := tlsgen.SelfSigned([]string{"alpha.example.org"}, made)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "certs"), 0o700)
+	os.WriteFile(filepath.Join(dir, "certs", "alpha.example.org.pem"), pemBytes, 0o600)
+	tr := func(context.Context, *inventory.Inventory) (map[string]traffic.Stats, error) {
+		return map[string]traffic.Stats{"alpha-api": {RequestsPerSecond: 2.5, Errors5xxPerSec: 0.1, P99Millis: 12.4, Requests: 150, WindowSeconds: 60}}, nil
+	}
+	out, _ := runStatusIn(t, dir, fakeHost(), "json", tr)
+	var got []Row
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	by := map[string]Row{}
+	for _, r := range got {
+		by[r.Container] = r
+	}
+	if a := by["alpha-api"]; a.Traffic == nil || a.Traffic.RequestsPerSecond != 2.5 || a.Traffic.P99Millis != 12.4 || a.CertExpires == nil {
+		t.Errorf("alpha-api = %+v", a)
+	}
+	if g := by["alpha-grafana"]; g.Traffic == nil || g.Traffic.Requests != 0 || g.Traffic.P99Millis != -1 {
+		t.Errorf("alpha-grafana without requests = %+v", g.Traffic)
+	}
+	if by["lb0"].Traffic != nil || by["beta-api"].CertExpires != nil || by["ghost-api"].Traffic != nil {
+		t.Errorf("traffic or cert on a row without: %+v %+v %+v", by["lb0"], by["beta-api"], by["ghost-api"])
+	}
+	if c := by["alpha-influx"].CertExpires; c == nil || c.Sub(expires).Abs() > 48*time.Hour {
+		t.Errorf("cert expiry %v, want about %v", c, expires)
+	}
+	text, _ := runStatusIn(t, dir, fakeHost(), "text", tr)
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, "alpha-api") {
+			if got := strings.Join(strings.Fields(l), " "); got != "alpha alpha-api Stopped (10.0.99.12) - 2.50 0.10 12ms "+expires.UTC().Format("2006-01-02") {
+				t.Errorf("text row %q", got)
+			}
+		}
+	}
+	_, err = runStatusIn(t, t.TempDir(), fakeHost(), "text", func(context.Context, *inventory.Inventory) (map[string]traffic.Stats, error) {
+		return nil, errors.New("lb1: no socket")
+	})
+	if cmdutil.ExitCode(err) != cmdutil.ExitDrift {
+		t.Errorf("unreadable traffic changes the exit code: %v", err)
 	}
 }
