@@ -84,6 +84,7 @@ func TestLifecycle(t *testing.T) {
 			foreignCredentials(t, "beta.e2e.test", a)
 			t.Logf("customer path: %s", time.Since(start).Round(time.Millisecond))
 		}},
+		{"metrics", func(t *testing.T) { checkMetrics(t, dir, inv, "alpha") }},
 		{"unchanged rerun", func(t *testing.T) {
 			r := mustKarana(t, inv, "up", "-o", "json")
 			var res struct {

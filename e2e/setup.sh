@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs and starts what karana's tests need on a fresh Debian/Ubuntu host:
 # HAProxy and InfluxDB (unit tests run them on loopback), LXD with iptables,
-# debootstrap and wrk (the e2e suite), file and man (the release check).
-# Safe to run again: it only installs what is missing and starts the LXD
-# daemon only when it does not answer.
+# debootstrap and wrk (the e2e suite), file and man (the release check),
+# Prometheus (the metrics e2e scrapes with it) and pebble (the ACME test
+# server). Safe to run again: it only installs what is missing and starts
+# the LXD daemon only when it does not answer.
 set -euo pipefail
 
 need=()
-for pair in haproxy:haproxy influxd:influxdb lxd:lxd iptables:iptables debootstrap:debootstrap wrk:wrk git:git curl:curl file:file man:man-db; do
+for pair in haproxy:haproxy influxd:influxdb lxd:lxd iptables:iptables debootstrap:debootstrap wrk:wrk git:git curl:curl file:file man:man-db prometheus:prometheus pebble:pebble; do
 	bin=${pair%%:*} pkg=${pair##*:}
 	command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || [ -x "/sbin/$bin" ] || need+=("$pkg")
 done

@@ -45,4 +45,3 @@ func TestParseAndCombine(t *testing.T) {
 		t.Errorf("empty: %v", e)
 	}
 }
-

@@ -8,6 +8,7 @@ import (
 	"github.com/karana-project/karana/pkg/cmd/balancer"
 	healcmd "github.com/karana-project/karana/pkg/cmd/heal"
 	imagecmd "github.com/karana-project/karana/pkg/cmd/image"
+	metricscmd "github.com/karana-project/karana/pkg/cmd/metrics"
 	"github.com/karana-project/karana/pkg/cmd/status"
 	"github.com/karana-project/karana/pkg/cmd/tenant"
 	"github.com/karana-project/karana/pkg/cmd/up"
@@ -22,6 +23,7 @@ func addCommands(cmd *cobra.Command, f *cmdutil.Factory) {
 		balancer.NewCmdBalancer(f),
 		healcmd.NewCmdHeal(f, nil),
 		imagecmd.NewCmdImage(f),
+		metricscmd.NewCmdMetrics(f),
 		status.NewCmdStatus(f, nil),
 		tenant.NewCmdTenant(f),
 		up.NewCmdUp(f, nil),
