@@ -83,22 +83,18 @@ tls:
 	if s.lxd, err = lxd.ConnectInventory(context.Background(), inv); err != nil {
 		t.Fatal(err)
 	}
-	if os.Getenv("KARANA_E2E_KEEP") != "1" {
-		t.Cleanup(s.removeBalancers)
+	if !testenv.Keep() {
+		t.Cleanup(s.remove)
 	}
 	return s
 }
 
-// removeBalancers deletes the suite's containers (the project, bridge and
-// images stay for the next run); KARANA_E2E_KEEP=1 keeps them to look at.
-func (s *suite) removeBalancers() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	for _, n := range []string{"lb0", "lb1", "lb2"} {
-		_ = s.lxd.StopInstance(ctx, n, true)
-		if err := s.lxd.DeleteInstance(ctx, n); err != nil {
-			s.t.Logf("removing %s: %v", n, err)
-		}
+// remove deletes what the suite made: containers, project, profile,
+// bridge (the images stay for the next run); KARANA_E2E_KEEP=1 keeps them
+// to look at.
+func (s *suite) remove() {
+	if err := testenv.Remove(project, bridge, "lb0", "lb1", "lb2"); err != nil {
+		s.t.Errorf("removing what the suite made: %v", err)
 	}
 }
 

@@ -32,7 +32,7 @@ var fuzzSeeds = []string{
 // and every value lands in the HAProxy configuration without being
 // refused as unsafe.
 func FuzzParse(f *testing.F) {
-	if b, err := os.ReadFile("../../inventories/local.yaml"); err == nil {
+	if b, err := os.ReadFile("testdata/local.yaml"); err == nil {
 		f.Add(b)
 	}
 	for _, s := range fuzzSeeds {

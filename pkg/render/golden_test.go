@@ -20,7 +20,9 @@ var update = flag.Bool("update", false, "rewrite testdata/*/golden and generate 
 var goldenCases = []struct {
 	name, inventory string
 }{
-	{"local", "../../inventories/local.yaml"}, // the shipped default
+	// The shipped default, copied: tests never read inventories/, which
+	// the operator changes (`tenant add`). .ci/run checks the copy is equal.
+	{"local", "testdata/local/inventory.yaml"},
 	{"multi", "testdata/multi/inventory.yaml"},
 }
 
@@ -31,7 +33,8 @@ func loadGoldenInventory(t testing.TB, name, path string) *inventory.Inventory {
 		t.Fatal(err)
 	}
 	if name == "local" {
-		// Keep the real inventory, but its certificates live in testdata.
+		// The default's cert_dir is relative (certs); its test certificates
+		// are in testdata/local/certs, beside the copy.
 		inv.TLS.CertDir, _ = filepath.Abs(filepath.Join("testdata", name, "certs"))
 	}
 	return inv
