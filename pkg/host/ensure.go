@@ -25,10 +25,11 @@ type Progress interface {
 // StartTimeout bounds the wait for a started daemon's socket to answer.
 var StartTimeout = 2 * time.Minute
 
-// EnsureLXD raises the kernel limits containers share (Sysctls), installs
-// LXD when missing and starts it when its socket does not answer,
-// reporting each step. It changes nothing on a host that is ready, and
-// reports whether it changed anything.
+// EnsureLXD prepares the host: it raises the kernel limits containers
+// share (Sysctls), installs the packages karana needs that are missing
+// (Packages: LXD with what it runs, HAProxy, debootstrap, ...) and starts
+// LXD when its socket does not answer, reporting each step. It changes
+// nothing on a host that is ready, and reports whether it changed anything.
 func EnsureLXD(ctx context.Context, p Progress) (bool, error) {
 	p.Start("kernel limits for containers")
 	raised, err := raiseSysctls()
@@ -50,7 +51,7 @@ func raisedResult(keys []string) string {
 }
 
 func ensureDaemon(ctx context.Context, p Progress) (bool, error) {
-	p.Start("checking LXD on this host")
+	p.Start("checking LXD and the packages karana needs on this host")
 	st, err := Probe(ctx)
 	if err != nil {
 		p.Fail(err.Error())
@@ -96,10 +97,8 @@ func Probe(ctx context.Context) (State, error) {
 		return State{}, err
 	}
 	st := State{Family: o.Family(), Answering: Answering(ctx, lxd.DefaultSocket())}
-	_, err = exec.LookPath("lxd")
-	st.LXDInstalled = err == nil || exists("/snap/bin/lxd") || exists("/usr/sbin/lxd") || exists("/usr/bin/lxd")
-	_, err = exec.LookPath("iptables")
-	st.IPTables = err == nil || exists("/usr/sbin/iptables") || exists("/sbin/iptables")
+	st.LXDInstalled = HasProgram("lxd") || exists("/snap/bin/lxd")
+	st.Missing = Missing(Required(st.Family, AppArmorEnabled()), HasProgram)
 	// sd_booted(3): systemd is PID 1 when this folder exists.
 	st.Systemd = exists("/run/systemd/system")
 	return st, nil

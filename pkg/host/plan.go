@@ -7,11 +7,11 @@ import (
 
 // State is what EnsureLXD finds on the host before acting.
 type State struct {
-	Family       string // from OSRelease.Family
-	LXDInstalled bool   // the lxd daemon binary (or snap) is present
-	IPTables     bool   // iptables is present (LXD's bridges need it on Debian)
-	Answering    bool   // the LXD socket answers GET /1.0
-	Systemd      bool   // PID 1 is systemd
+	Family       string   // from OSRelease.Family
+	LXDInstalled bool     // the lxd daemon binary (or snap) is present
+	Missing      []string // apt packages of Required(Family) that are not installed
+	Answering    bool     // the LXD socket answers GET /1.0
+	Systemd      bool     // PID 1 is systemd
 }
 
 // Kind of an Action.
@@ -38,31 +38,26 @@ const LogFile = "/var/log/karana-lxd.log"
 // Units started on systemd hosts, by family.
 var units = map[string]string{"debian": "lxd.service", "ubuntu": "snap.lxd.daemon.service"}
 
-// Plan decides what brings the host from s to a running LXD: install what
-// is missing (apt on Debian, snap on Ubuntu), then start the daemon with
-// systemd when it is PID 1, else detached by hand. An empty plan means
-// nothing to do.
+// Plan decides what brings the host from s to one karana can run on:
+// install the missing packages (Packages; apt, and LXD as a snap on
+// Ubuntu), then start the daemon with systemd when it is PID 1, else
+// detached by hand. An empty plan means nothing to do.
 func Plan(s State) ([]Action, error) {
 	var plan []Action
 	switch s.Family {
-	case "debian":
-		var pkgs []string
-		if !s.LXDInstalled {
-			pkgs = append(pkgs, "lxd")
+	case "debian", "ubuntu":
+		if len(s.Missing) > 0 {
+			plan = append(plan, Action{AptInstall, s.Missing})
 		}
-		if !s.IPTables {
-			pkgs = append(pkgs, "iptables")
-		}
-		if len(pkgs) > 0 {
-			plan = append(plan, Action{AptInstall, pkgs})
-		}
-	case "ubuntu":
-		if !s.LXDInstalled {
+		if s.Family == "ubuntu" && !s.LXDInstalled {
 			plan = append(plan, Action{SnapInstall, []string{"lxd"}})
 		}
 	default:
 		if !s.LXDInstalled {
 			return nil, fmt.Errorf("LXD is not installed and karana installs it only on Debian or Ubuntu: install LXD yourself, then run karana again")
+		}
+		if len(s.Missing) > 0 {
+			return nil, fmt.Errorf("karana installs packages only on Debian or Ubuntu: install %s (Debian names; see docs/host.md) yourself, then run karana again", strings.Join(s.Missing, ", "))
 		}
 	}
 	if s.Answering {

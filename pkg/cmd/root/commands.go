@@ -7,6 +7,7 @@ import (
 	backupcmd "github.com/karana-project/karana/pkg/cmd/backup"
 	"github.com/karana-project/karana/pkg/cmd/balancer"
 	healcmd "github.com/karana-project/karana/pkg/cmd/heal"
+	hostcmd "github.com/karana-project/karana/pkg/cmd/host"
 	imagecmd "github.com/karana-project/karana/pkg/cmd/image"
 	metricscmd "github.com/karana-project/karana/pkg/cmd/metrics"
 	"github.com/karana-project/karana/pkg/cmd/status"
@@ -22,6 +23,7 @@ func addCommands(cmd *cobra.Command, f *cmdutil.Factory) {
 		backupcmd.NewCmdBackup(f, nil),
 		balancer.NewCmdBalancer(f),
 		healcmd.NewCmdHeal(f, nil),
+		hostcmd.NewCmdHost(f),
 		imagecmd.NewCmdImage(f),
 		metricscmd.NewCmdMetrics(f),
 		status.NewCmdStatus(f, nil),
