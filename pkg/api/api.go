@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,9 +30,12 @@ import (
 
 // Options complete a configuration.
 type Options struct {
-	Test   bool          // create the seed's test admin (admin@example.com / admin)
-	Syncer server.Syncer // nil: sync answers 503
-	Log    *slog.Logger
+	Test bool // create the seed's test admin (admin@example.com / admin)
+	// StartEmpty starts without records even though the data folder's
+	// history says it had some (table_db.json lost): on purpose only.
+	StartEmpty bool
+	Syncer     server.Syncer // nil: sync answers 503
+	Log        *slog.Logger
 }
 
 // App is an assembled API.
@@ -74,7 +78,7 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (app *App, err er
 	}
 	meta := map[string]any{"tenant_id": cfg.Tenant.ID, "tenant_customer_name": cfg.Tenant.Customer,
 		"tenant_login_credentials_resource": cfg.Tenant.LoginResource, "tenant_login_credentials_field": cfg.Tenant.LoginField}
-	st, upgraded, err := store.Open(store.Options{Dir: cfg.DataDir, Resources: defs, Meta: meta})
+	st, upgraded, err := store.Open(store.Options{Dir: cfg.DataDir, Resources: defs, Meta: meta, StartEmpty: o.StartEmpty})
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +105,9 @@ func Build(ctx context.Context, cfg *config.Config, o Options) (app *App, err er
 			a.git.SetObserver(a.Metrics.Commit)
 		}
 		st.SetCommitter(a.git)
+	}
+	if err := makePrivate(cfg.DataDir, log); err != nil {
+		return nil, err
 	}
 	if a.Server, err = newServer(cfg, st, state, o, a.Metrics, log); err != nil {
 		return nil, err
@@ -164,7 +171,7 @@ func newServer(cfg *config.Config, st *store.Store, state *syncstate.State, o Op
 		obs = m
 	}
 	return server.New(server.Options{
-		Observer: obs, Store: st, State: state, Hasher: hasher, Tokens: tokens, Syncer: o.Syncer, Log: log,
+		Observer: obs, Store: st, State: state, Hasher: hasher, Tokens: tokens, Syncer: o.Syncer, Log: log, ClientBytes: cfg.Limits.ClientBytes,
 		LoginResource: cfg.Tenant.LoginResource, TenantID: cfg.Tenant.ID, CORSOrigins: cfg.CORSOrigins, TrustedProxies: proxies,
 	}), nil
 }
@@ -202,10 +209,43 @@ func limitMemory(log *slog.Logger) {
 	log.Debug("memory", "heap_mb", m.HeapAlloc>>20, "limit_mb", limit>>20)
 }
 
+// makePrivate takes group and other permissions away from the data folder
+// and everything in it, the git history included: it holds password
+// hashes and InfluxDB passwords. Git keeps new files private itself
+// (core.sharedRepository=0600); this tightens folders made by older
+// versions or by hand.
+func makePrivate(dir string, log *slog.Logger) error {
+	n := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if mode := info.Mode().Perm(); mode&0o077 != 0 {
+			n++
+			return os.Chmod(path, mode&^0o077)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("making data folder %s private: %w", dir, err)
+	}
+	if n > 0 {
+		log.Info("data folder made private (no group or other access)", "dir", dir, "entries", n)
+	}
+	return nil
+}
+
 // lockDir takes an exclusive lock on the data folder: two servers writing
 // one dump would lose changes.
 func lockDir(dir string) (*os.File, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data folder: %w", err)
 	}
 	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)

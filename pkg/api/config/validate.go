@@ -148,6 +148,7 @@ func (c *Config) BuildResources() ([]*resource.Resource, error) {
 		if err := r.Init(c.PasswordMinLength); err != nil {
 			return nil, c.wrap(fmt.Errorf("resources[%d]: %w", i-2, err))
 		}
+		r.LimitJSON(c.Limits.JSONFieldBytes)
 		if seen[r.Name] {
 			return nil, c.wrap(fmt.Errorf("resources[%d].name: %q declared twice", i-2, r.Name))
 		}

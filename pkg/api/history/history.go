@@ -59,13 +59,16 @@ func Open(ctx context.Context, dir, remote string, files []string, log *slog.Log
 		if out, err := g.git(ctx, nil, "init", "-q", "-b", "main"); err != nil {
 			return nil, fmt.Errorf("git init in %s: %v: %s", dir, err, out)
 		}
+		if out, err := g.git(ctx, nil, "config", "core.sharedRepository", "0600"); err != nil {
+			return nil, fmt.Errorf("git config in %s: %v: %s", dir, err, out)
+		}
 	}
 	g.removeStaleLocks()
 	// the server's lock and the dump's spare are not history
 	exclude := filepath.Join(dir, ".git", "info", "exclude")
 	if b, _ := os.ReadFile(exclude); !bytes.Contains(b, []byte("/.lock\n")) {
-		os.MkdirAll(filepath.Dir(exclude), 0o755)
-		os.WriteFile(exclude, append(b, "/.lock\n/.table_db.json.*\n"...), 0o644)
+		os.MkdirAll(filepath.Dir(exclude), 0o700)
+		os.WriteFile(exclude, append(b, "/.lock\n/.table_db.json.*\n"...), 0o600)
 	}
 	if err := g.commit(ctx, []string{"record the dump found at start"}, nil); err != nil {
 		return nil, err
@@ -230,7 +233,10 @@ func (g *Git) stage(ctx context.Context, name string, content []byte) error {
 }
 
 func (g *Git) git(ctx context.Context, stdin []byte, args ...string) ([]byte, error) {
-	base := []string{"-c", "core.looseCompression=1", "-c", "commit.gpgSign=false", "-c", "core.hooksPath=/dev/null"}
+	// core.sharedRepository=0600: git makes what it writes readable by
+	// this user only (the history holds password hashes).
+	base := []string{"-c", "core.looseCompression=1", "-c", "commit.gpgSign=false", "-c", "core.hooksPath=/dev/null",
+		"-c", "core.sharedRepository=0600"}
 	cmd := exec.CommandContext(ctx, "git", append(base, args...)...)
 	cmd.Dir = g.dir
 	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=karana-api", "GIT_AUTHOR_EMAIL=karana-api@localhost",

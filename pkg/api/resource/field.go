@@ -59,6 +59,7 @@ type Field struct {
 	MaxItems  int      `yaml:"max_items" json:"max_items,omitempty"` // longest list
 	Ref       string   `yaml:"ref" json:"ref,omitempty"`             // resource a uuid (or list of uuids) points to
 	Fields    []Field  `yaml:"fields" json:"fields,omitempty"`       // sub-fields of an object
+	MaxBytes  int      `yaml:"max_bytes" json:"max_bytes,omitempty"` // largest encoded value of a json field
 
 	re *regexp.Regexp // compiled Pattern
 }
@@ -134,6 +135,12 @@ func (f *Field) checkValue(v any, stored bool) *apierr.Error {
 		}
 		return nil
 	case TypeJSON:
+		if f.MaxBytes > 0 && !stored {
+			b, err := json.Marshal(v)
+			if err != nil || len(b) > f.MaxBytes {
+				return apierr.Field(f.Name, "is %d bytes as JSON, at most %d allowed (limits.json_field_bytes)", len(b), f.MaxBytes)
+			}
+		}
 		return nil
 	}
 	return f.checkScalar(v, stored)

@@ -63,6 +63,20 @@ func (r *Resource) Init(minPassword int) error {
 	return nil
 }
 
+// LimitJSON gives every json field without its own max_bytes the limit n.
+func (r *Resource) LimitJSON(n int) {
+	var walk func(fs []Field)
+	walk = func(fs []Field) {
+		for i := range fs {
+			if fs[i].Type == TypeJSON && fs[i].MaxBytes == 0 {
+				fs[i].MaxBytes = n
+			}
+			walk(fs[i].Fields)
+		}
+	}
+	walk(r.Fields)
+}
+
 func (r *Resource) addSystem(fields ...Field) {
 	for _, f := range fields {
 		if !r.has(f.Name) {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -38,11 +39,36 @@ func (s *Server) changes(def *resource.Resource, id string, expect *store.Entry,
 	if expect != nil {
 		old = expect.Rec()
 	}
+	if err := s.checkOwnerQuota(def, id, rec); err != nil {
+		return nil, err
+	}
 	links, err := s.linkChanges(def, id, old, rec)
 	if err != nil {
 		return nil, err
 	}
 	return append([]store.Change{{Res: def.Name, ID: id, Rec: rec, Expect: expect}}, links...), nil
+}
+
+// checkOwnerQuota bounds what one user can store (limits.client_bytes):
+// the records they own, with this one as it would be.
+func (s *Server) checkOwnerQuota(def *resource.Resource, id string, rec map[string]any) error {
+	if rec == nil || s.ClientBytes <= 0 || def.Owner == "" || def.Owner == "uuid" {
+		return nil
+	}
+	owner, _ := rec[def.Owner].(string)
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	total := s.Store.OwnedBytes(owner) + len(b)
+	if cur, ok := s.Store.Get(def.Name, id); ok && cur.Owner == owner {
+		total -= len(cur.Raw)
+	}
+	if total > s.ClientBytes {
+		return &apierr.Error{Status: http.StatusRequestEntityTooLarge, Field: def.Owner,
+			Msg: fmt.Sprintf("the records of %s would take %d bytes, at most %d allowed (limits.client_bytes)", owner, total, s.ClientBytes)}
+	}
+	return nil
 }
 
 // checkRefs: a uuid field with a ref must name an existing record.

@@ -37,6 +37,8 @@ type Options struct {
 	// client address; nil gets the defaults.
 	LoginLimit, AddrLimit *auth.Limiter
 	Observer              Observer // metrics (observe.go); nil: none
+	// ClientBytes bounds the records one user owns (0: no bound).
+	ClientBytes int
 }
 
 // Server serves the API.

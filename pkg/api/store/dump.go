@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/karana-project/karana/pkg/api/resource"
@@ -22,6 +23,9 @@ type Options struct {
 	Meta      any                  // written to tablestate_db.json with the definitions
 	Committer Committer
 	Now       func() time.Time
+	// StartEmpty allows a start without table_db.json in a folder whose
+	// history or tablestate_db.json says there were records.
+	StartEmpty bool
 }
 
 // Open loads the dump in dir (if any), validating every record with the
@@ -29,12 +33,12 @@ type Options struct {
 // upgraded reports records that were completed with new default fields and
 // have been written back.
 func Open(o Options) (s *Store, upgraded int, err error) {
-	if err := os.MkdirAll(o.Dir, 0o750); err != nil {
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return nil, 0, fmt.Errorf("creating data folder: %w", err)
 	}
 	s = &Store{dir: o.Dir, committer: o.Committer, tables: map[string]*table{}, free: make(chan []byte, 3)}
 	for _, r := range o.Resources {
-		t := &table{def: r, recs: map[string]*Entry{}, uniq: map[string]map[string]string{}, synced: map[string]bool{}}
+		t := &table{def: r, recs: map[string]*Entry{}, uniq: map[string]map[string]string{}, synced: map[string]bool{}, owned: map[string]int{}}
 		for _, u := range r.Unique {
 			t.uniq[u] = map[string]string{}
 		}
@@ -46,10 +50,17 @@ func Open(o Options) (s *Store, upgraded int, err error) {
 	if o.Now != nil {
 		now = o.Now
 	}
+	fresh, err := s.checkDumpPresent(o.StartEmpty)
+	if err != nil {
+		return nil, 0, err
+	}
 	if upgraded, err = s.load(now()); err != nil {
 		return nil, 0, err
 	}
-	if upgraded > 0 {
+	if err := s.checkRefs(); err != nil {
+		return nil, 0, err
+	}
+	if upgraded > 0 || fresh {
 		if err := s.writeDump(nil, nil); err != nil {
 			return nil, 0, err
 		}
@@ -58,6 +69,62 @@ func Open(o Options) (s *Store, upgraded int, err error) {
 		return nil, 0, err
 	}
 	return s, upgraded, nil
+}
+
+// ErrDumpMissing: table_db.json is gone from a folder that had records.
+var ErrDumpMissing = errors.New("the dump is missing")
+
+// checkDumpPresent refuses to start empty by mistake: a missing
+// table_db.json is a fresh start only when nothing else says there were
+// records. fresh reports that an empty dump must be written now, so that
+// the next start finds one.
+func (s *Store) checkDumpPresent(startEmpty bool) (fresh bool, err error) {
+	path := filepath.Join(s.dir, TableFile)
+	if _, err := os.Stat(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	var traces []string
+	for _, name := range []string{".git", StateFile} {
+		if _, err := os.Stat(filepath.Join(s.dir, name)); err == nil {
+			traces = append(traces, name)
+		}
+	}
+	if len(traces) > 0 && !startEmpty {
+		return false, fmt.Errorf("%w: %s has no %s but has %s, so it held records. Restore the dump: "+
+			"git -C %s checkout HEAD -- %s (or copy it from a backup); or, to start with no records on purpose, "+
+			"run karana api serve --start-empty once: %w", ErrDumpMissing, s.dir, TableFile, strings.Join(traces, " and "),
+			s.dir, TableFile, fs.ErrNotExist)
+	}
+	return true, nil
+}
+
+// checkRefs refuses dangling references: a uuid field with a ref (a
+// karana's owner) or a list of them (a user's karanas) naming no record.
+func (s *Store) checkRefs() error {
+	for _, name := range s.names {
+		t := s.tables[name]
+		for _, f := range t.def.Refs() {
+			target := s.tables[f.Ref]
+			if target == nil {
+				continue
+			}
+			for _, id := range t.ids {
+				v := t.recs[id].Rec()[f.Name]
+				vals, _ := v.([]any)
+				if str, ok := v.(string); ok {
+					vals = []any{str}
+				}
+				for _, ref := range vals {
+					r, _ := ref.(string)
+					if _, ok := target.recs[r]; !ok && r != "" {
+						return fmt.Errorf("%s: %s %s: %s: names %s %v, which does not exist; fix or remove the record (or restore the dump from git)",
+							filepath.Join(s.dir, TableFile), name, id, f.Name, f.Ref, ref)
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Store) load(now time.Time) (int, error) {
@@ -72,6 +139,14 @@ func (s *Store) load(now time.Time) (int, error) {
 	var dump map[string]map[string]json.RawMessage
 	if err := json.Unmarshal(data, &dump); err != nil {
 		return 0, fmt.Errorf("%s: not an object of resources mapping uuids to records: %w", path, err)
+	}
+	if dump == nil {
+		return 0, fmt.Errorf("%s: is null, not an object of resources; restore it from git (git -C %s checkout HEAD -- %s)", path, s.dir, TableFile)
+	}
+	for res, recs := range dump {
+		if recs == nil {
+			return 0, fmt.Errorf("%s: resource %q is null, not an object of records; restore the dump from git (git -C %s log -- %s)", path, res, s.dir, TableFile)
+		}
 	}
 	upgraded := 0
 	defer func() {
@@ -127,6 +202,7 @@ func (s *Store) loadRecord(t *table, id string, raw json.RawMessage, now time.Ti
 		return false, err
 	}
 	t.recs[id] = e
+	t.own(e, 1)
 	t.ids = append(t.ids, id) // sorted once all are loaded
 	t.index(e, true)
 	return up, nil

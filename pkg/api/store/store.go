@@ -121,6 +121,7 @@ type table struct {
 	start  int                          // where the table's first unit begins in the dump
 	uniq   map[string]map[string]string // unique path -> value -> id
 	synced map[string]bool              // the seed's SYNC_STATE
+	owned  map[string]int               // owner -> bytes of the records they own (limits.client_bytes)
 }
 
 // Store is the in-memory database.
@@ -307,6 +308,10 @@ func newEntry(def *resource.Resource, id string, rec map[string]any, version uin
 func (t *table) apply(id string, e *Entry) {
 	if old, ok := t.recs[id]; ok {
 		t.index(old, false)
+		t.own(old, -1)
+	}
+	if e != nil {
+		t.own(e, 1)
 	}
 	i := sort.SearchStrings(t.ids, id)
 	exists := i < len(t.ids) && t.ids[i] == id
@@ -330,6 +335,27 @@ func (t *table) apply(id string, e *Entry) {
 	t.recs[id] = e
 	t.synced[id] = false
 	t.index(e, true)
+}
+
+func (t *table) own(e *Entry, sign int) {
+	if e.Owner == "" || t.def.Owner == "uuid" {
+		return
+	}
+	if t.owned[e.Owner] += sign * len(e.Raw); t.owned[e.Owner] <= 0 {
+		delete(t.owned, e.Owner)
+	}
+}
+
+// OwnedBytes is the encoded size of every record owner owns, in all
+// resources with an owner field (a user's own record not counted).
+func (s *Store) OwnedBytes(owner string) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := 0
+	for _, t := range s.tables {
+		n += t.owned[owner]
+	}
+	return n
 }
 
 func (t *table) index(e *Entry, add bool) {

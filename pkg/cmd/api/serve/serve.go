@@ -32,6 +32,7 @@ type Options struct {
 	Listen     string
 	DataDir    string
 	Test       bool
+	StartEmpty bool
 
 	// Ready is called with the listening address (tests listen on :0).
 	Ready func(net.Addr)
@@ -65,6 +66,7 @@ func NewCmdServe(f *cmdutil.Factory, runF func(context.Context, *Options) error)
 	fl.StringVar(&opts.ConfigPath, "config", "", "configuration file, YAML or the old config.ini (default /etc/karana/api.yaml if present)")
 	fl.StringVar(&opts.Listen, "listen", "", "address to listen on (default from the config, else :8000)")
 	fl.StringVar(&opts.DataDir, "data", "", "data folder holding table_db.json (default from the config, else ./storage)")
+	fl.BoolVar(&opts.StartEmpty, "start-empty", false, "start with no records although the data folder's git history or tablestate_db.json says it had some (table_db.json lost); on purpose only")
 	fl.BoolVar(&opts.Test, "test", false, "test mode: create the admin admin@example.com (password admin); accept 5-character passwords")
 	return cmd
 }
@@ -94,7 +96,7 @@ func serveRun(ctx context.Context, opts *Options) error {
 	} else {
 		log.Info("influxdb or grafana not configured: sync will answer 503")
 	}
-	app, err := api.Build(ctx, cfg, api.Options{Test: opts.Test, Syncer: sy, Log: log})
+	app, err := api.Build(ctx, cfg, api.Options{Test: opts.Test, StartEmpty: opts.StartEmpty, Syncer: sy, Log: log})
 	if err != nil {
 		return cmdutil.WithCode(cmdutil.ExitInvalid, err)
 	}
