@@ -7,13 +7,15 @@ import (
 	"time"
 
 	"github.com/karana-project/karana/pkg/inventory"
+	"github.com/karana-project/karana/pkg/lxd"
 )
 
 // StateOptions configure Drain and Ready.
 type StateOptions struct {
 	Inventory *inventory.Inventory
-	Runtime   Connector // nil: the host sockets
-	Name      string    // the inner balancer
+	Runtime   Connector  // nil: RuntimeFor(Inventory, LXD)
+	LXD       lxd.Client // needed for a remote daemon
+	Name      string     // the inner balancer
 	// Force drains even when another inner balancer is not UP and ready.
 	Force bool
 	// Wait, for Drain, waits up to this long for sessions and queue to
@@ -38,7 +40,7 @@ func setInnerState(ctx context.Context, opts StateOptions, state string) (InnerS
 	if !slices.Contains(inv.Balancers.Inner, opts.Name) {
 		return InnerStatus{}, fmt.Errorf("%q is not an inner balancer of %s (balancers.inner: %v)", opts.Name, inv.Path, inv.Balancers.Inner)
 	}
-	rt := ReloadOptions{Runtime: opts.Runtime}.runtime(inv)
+	rt := ReloadOptions{Runtime: opts.Runtime, LXD: opts.LXD}.runtime(inv)
 	outerName := inv.Balancers.Outer.Name
 	outer := rt(outerName)
 	if err := reachable(ctx, outer, outerName); err != nil {

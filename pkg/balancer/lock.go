@@ -13,10 +13,19 @@ import (
 // runs (a reload and a `tenant add`, say) never drain one balancer each at
 // the same time. The lock goes with the process.
 func lockRoll(inv *inventory.Inventory) (unlock func(), err error) {
-	if err := os.MkdirAll(HostSocketDir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", HostSocketDir, err)
+	dir := HostSocketDir
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		if !inv.LXD.Remote() {
+			return nil, fmt.Errorf("creating %s: %w", dir, err)
+		}
+		// Driving a remote daemon needs no root here: lock in a folder
+		// of this user's instead.
+		dir = filepath.Join(os.TempDir(), fmt.Sprintf("karana-%d", os.Getuid()))
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("creating %s: %w", dir, err)
+		}
 	}
-	p := filepath.Join(HostSocketDir, inv.LXD.Project+".reload.lock")
+	p := filepath.Join(dir, inv.LXD.Project+".reload.lock")
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening the reload lock %s: %w", p, err)

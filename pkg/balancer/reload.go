@@ -21,8 +21,8 @@ type ReloadOptions struct {
 	DryRun       bool
 	Progress     *cmdutil.Progress // may be nil
 
-	// Runtime returns the runtime client of balancer name; nil means its
-	// host socket (HostSockets) through client-native.
+	// Runtime returns the runtime client of balancer name; nil means
+	// RuntimeFor (the host socket, or through LXD for a remote daemon).
 	Runtime Connector
 	// ReloadTimeout caps how long one reload may take (60s when zero).
 	ReloadTimeout time.Duration
@@ -93,7 +93,7 @@ func (o ReloadOptions) runtime(inv *inventory.Inventory) Connector {
 	if o.Runtime != nil {
 		return o.Runtime
 	}
-	return HostSockets(inv)
+	return RuntimeFor(inv, o.LXD)
 }
 
 // reachable fails with ExitUnavailable when the runtime socket of
@@ -101,7 +101,7 @@ func (o ReloadOptions) runtime(inv *inventory.Inventory) Connector {
 func reachable(ctx context.Context, rt Runtime, name string) error {
 	if _, err := rt.Info(ctx); err != nil {
 		hint := "is it running (karana up)?"
-		if nr, ok := rt.(*NativeRuntime); ok {
+		if nr, ok := rt.(*NativeRuntime); ok && nr.via == "" {
 			hint = fmt.Sprintf("is %s running, with its %s device making %s (karana up)?", name, SocketDeviceName, nr.Socket)
 		}
 		return cmdutil.WithCode(cmdutil.ExitUnavailable, fmt.Errorf("%s's runtime API: %w; %s", name, err, hint))

@@ -66,6 +66,30 @@ type Info struct {
 type NativeRuntime struct {
 	Socket string
 	rt     runtime.SingleRuntime
+	// via and transportErr, for a socket relayed through LXD
+	// (ExecRuntime), say how the socket is reached and why the last
+	// connection failed.
+	via          string
+	transportErr func() error
+}
+
+// where names the socket in errors.
+func (r *NativeRuntime) where() string {
+	if r.via != "" {
+		return r.Socket + " (" + r.via + ")"
+	}
+	return r.Socket
+}
+
+// explain adds the transport's own error, when there is one, to what
+// client-native said.
+func (r *NativeRuntime) explain(msg string) string {
+	if r.transportErr != nil {
+		if err := r.transportErr(); err != nil {
+			return msg + ": " + err.Error()
+		}
+	}
+	return msg
 }
 
 // NewRuntime returns a client of the stats socket at path. It does not
@@ -84,7 +108,7 @@ func (r *NativeRuntime) Servers(ctx context.Context) ([]Server, error) {
 	}
 	stats := r.rt.GetStats()
 	if stats.Error != "" {
-		return nil, fmt.Errorf("reading stats from %s: %s", r.Socket, stats.Error)
+		return nil, fmt.Errorf("reading stats from %s: %s", r.where(), r.explain(stats.Error))
 	}
 	var out []Server
 	backends := map[string]bool{}
@@ -105,7 +129,7 @@ func (r *NativeRuntime) Servers(ctx context.Context) ([]Server, error) {
 	for be := range backends {
 		states, err := r.rt.GetServersState(be)
 		if err != nil {
-			return nil, fmt.Errorf("reading server states of backend %s from %s: %w", be, r.Socket, err)
+			return nil, fmt.Errorf("reading server states of backend %s from %s: %w%s", be, r.where(), err, r.explain(""))
 		}
 		for _, rs := range states {
 			if rs == nil {
@@ -133,7 +157,7 @@ func (r *NativeRuntime) SetState(ctx context.Context, backend, server, state str
 		return err
 	}
 	if err := r.rt.SetServerState(backend, server, state); err != nil {
-		return fmt.Errorf("set server %s/%s state %s on %s: %w", backend, server, state, r.Socket, err)
+		return fmt.Errorf("set server %s/%s state %s on %s: %w%s", backend, server, state, r.where(), err, r.explain(""))
 	}
 	return nil
 }
@@ -145,10 +169,10 @@ func (r *NativeRuntime) Info(ctx context.Context) (Info, error) {
 	}
 	pi := r.rt.GetInfo()
 	if pi.Error != "" {
-		return Info{}, fmt.Errorf("show info on %s: %s", r.Socket, pi.Error)
+		return Info{}, fmt.Errorf("show info on %s: %s", r.where(), r.explain(pi.Error))
 	}
 	if pi.Info == nil || pi.Info.Pid == nil {
-		return Info{}, errors.New("show info on " + r.Socket + ": no pid in the answer")
+		return Info{}, errors.New("show info on " + r.where() + ": " + r.explain("no pid in the answer"))
 	}
 	in := Info{Pid: *pi.Info.Pid, Version: pi.Info.Version}
 	if pi.Info.Uptime != nil {
@@ -164,7 +188,13 @@ func (r *NativeRuntime) Command(ctx context.Context, cmd string) (string, error)
 	}
 	out, err := r.rt.ExecuteRaw(cmd)
 	if err != nil {
-		return "", fmt.Errorf("runtime API of %s: %w", r.Socket, err)
+		return "", fmt.Errorf("runtime API of %s: %w%s", r.where(), err, r.explain(""))
+	}
+	if out == "" && r.transportErr != nil {
+		// A relay that could not reach the container answers nothing.
+		if terr := r.transportErr(); terr != nil {
+			return "", fmt.Errorf("runtime API of %s: %w", r.where(), terr)
+		}
 	}
 	return out, nil
 }

@@ -68,9 +68,12 @@ type StatusOptions struct {
 // configuration. An unreachable lb0 is reported, not returned as error.
 func Status(ctx context.Context, opts StatusOptions) (*StatusReport, error) {
 	inv := opts.Inventory
-	rt := ReloadOptions{Runtime: opts.Runtime}.runtime(inv)
+	rt := ReloadOptions{Runtime: opts.Runtime, LXD: opts.LXD}.runtime(inv)
 	outer := inv.Balancers.Outer.Name
 	rep := &StatusReport{Outer: OuterStatus{Name: outer, Socket: HostSocket(inv, outer)}}
+	if inv.LXD.Remote() {
+		rep.Outer.Socket = ContainerSocket + " in " + outer + " (through LXD)"
+	}
 	var servers []Server
 	if info, err := rt(outer).Info(ctx); err != nil {
 		rep.Outer.Error = err.Error()

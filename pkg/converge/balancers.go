@@ -46,6 +46,9 @@ func BalancerRole(files map[string][]byte) provision.Role {
 // fixed addresses and runtime-socket devices, then the rendered files and
 // a running HAProxy in each.
 func (e *Engine) Balancers(ctx context.Context, out *render.Output) error {
+	if e.Inv.LXD.Remote() {
+		return e.balancers(ctx, out) // no host sockets: nothing on this machine to prepare
+	}
 	err := e.Step("host", balancer.HostSocketDir, "host folder "+balancer.HostSocketDir, func() (string, error) {
 		if _, err := os.Stat(balancer.HostSocketDir); err == nil {
 			return "", nil
@@ -58,6 +61,10 @@ func (e *Engine) Balancers(ctx context.Context, out *render.Output) error {
 	if err != nil {
 		return err
 	}
+	return e.balancers(ctx, out)
+}
+
+func (e *Engine) balancers(ctx context.Context, out *render.Output) error {
 	names := BalancerNames(e.Inv)
 	for i, name := range names {
 		spec := BalancerSpec(e.Inv, i)
@@ -76,7 +83,7 @@ func (e *Engine) Balancers(ctx context.Context, out *render.Output) error {
 		e.Report.Note("balancer", "configuration", "would write every balancer's files")
 		return nil
 	}
-	err = e.Step("balancer", names[0], "configuration of "+names[0], func() (string, error) {
+	err := e.Step("balancer", names[0], "configuration of "+names[0], func() (string, error) {
 		return e.applyBalancer(ctx, names[0], out.Outer())
 	})
 	if err != nil {

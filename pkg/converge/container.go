@@ -189,7 +189,12 @@ func IsRemoteImage(image string) bool { return strings.Contains(image, ":") }
 // BalancerSpec is the container of the i-th balancer (0 = lb0).
 func BalancerSpec(inv *inventory.Inventory, i int) lxd.InstanceSpec {
 	names := BalancerNames(inv)
-	devs := map[string]map[string]string{balancer.SocketDeviceName: balancer.SocketDevice(inv, names[i])}
+	devs := map[string]map[string]string{}
+	if !inv.LXD.Remote() {
+		// A remote daemon's runtime sockets are reached through LXD
+		// exec (balancer.RuntimeFor): nothing listens on its host.
+		devs[balancer.SocketDeviceName] = balancer.SocketDevice(inv, names[i])
+	}
 	o := inv.Balancers.Outer
 	if i == 0 && o.Publish {
 		for name, port := range map[string]int{"karana-http": o.HTTPPort, "karana-https": o.HTTPSPort} {

@@ -5,6 +5,7 @@ package inventory
 import (
 	"net/netip"
 	"path/filepath"
+	"strings"
 )
 
 // Env names the environment variable that sets the inventory path.
@@ -42,6 +43,12 @@ type LXD struct {
 	Storage    Storage `yaml:"storage"`
 	Network    Network `yaml:"network"`
 }
+
+// Remote tells whether the daemon is reached over the network (https):
+// karana then reaches the containers only through the LXD API (runtime
+// sockets and health checks by exec), never through the host's
+// filesystem or the bridge.
+func (l LXD) Remote() bool { return strings.HasPrefix(l.Endpoint, "https://") }
 
 // Storage is the LXD storage pool the containers live on.
 type Storage struct {

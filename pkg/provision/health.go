@@ -12,10 +12,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/karana-project/karana/pkg/lxd"
 	"github.com/karana-project/karana/pkg/secrets"
 )
 
-var httpClient = &http.Client{Timeout: 3 * time.Second}
+// httpClient connects the way ctx says (lxd.WithDialer: through a
+// container, for a remote daemon; else directly) and keeps no idle
+// connections, which would each hold an LXD exec open.
+func httpClient(ctx context.Context, timeout time.Duration) *http.Client {
+	dial := lxd.DialerFrom(ctx)
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{
+		DialContext:       func(ctx context.Context, network, addr string) (net.Conn, error) { return dial(ctx, network, addr) },
+		DisableKeepAlives: true,
+	}}
+}
 
 // Check asks the service at addr once whether it is healthy.
 func Check(ctx context.Context, addr netip.Addr, p Probe) error {
@@ -24,7 +34,7 @@ func Check(ctx context.Context, addr netip.Addr, p Probe) error {
 	if err != nil {
 		return err
 	}
-	resp, err := httpClient.Do(req)
+	resp, err := httpClient(ctx, 3*time.Second).Do(req)
 	if err != nil {
 		return err
 	}
@@ -70,7 +80,7 @@ func BootstrapInflux(ctx context.Context, baseURL string, cred secrets.Credentia
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(cred.User, cred.Password)
-	resp, err := httpClient.Do(req)
+	resp, err := httpClient(ctx, 10*time.Second).Do(req)
 	if err != nil {
 		return fmt.Errorf("creating InfluxDB admin %q: %w", cred.User, err)
 	}
@@ -107,10 +117,9 @@ func QuoteString(s string) string {
 
 // DialCheck tells whether a TCP connection to addr is accepted.
 func DialCheck(ctx context.Context, addr netip.AddrPort) error {
-	var d net.Dialer
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	c, err := d.DialContext(ctx, "tcp", addr.String())
+	c, err := lxd.DialerFrom(ctx)(ctx, "tcp", addr.String())
 	if err != nil {
 		return err
 	}

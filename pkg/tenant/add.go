@@ -15,6 +15,7 @@ import (
 
 	"github.com/karana-project/karana/pkg/converge"
 	"github.com/karana-project/karana/pkg/inventory"
+	"github.com/karana-project/karana/pkg/lxd"
 	"github.com/karana-project/karana/pkg/render"
 	"github.com/karana-project/karana/pkg/secrets"
 )
@@ -153,11 +154,13 @@ func CheckThroughOuter(ctx context.Context, inv *inventory.Inventory, t inventor
 // certificate not verified: tenants may use self-signed ones) and wants
 // status.
 func Get(ctx context.Context, addr, host, path string, status int) error {
+	dial := lxd.DialerFrom(ctx) // through lb0 itself for a remote daemon
 	tr := &http.Transport{
 		TLSClientConfig: &tls.Config{ServerName: host, InsecureSkipVerify: true}, //nolint:gosec // self-signed tenant certificates
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{Timeout: 3 * time.Second}).DialContext(ctx, network, addr)
+			return dial(ctx, network, addr)
 		},
+		DisableKeepAlives: true,
 	}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr, Timeout: 5 * time.Second}

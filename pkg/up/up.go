@@ -49,6 +49,7 @@ func Run(ctx context.Context, e *converge.Engine, d Deps) error {
 		}
 		e.LXD = c
 	}
+	ctx = lxd.NetworkContext(ctx, e.Inv, e.LXD)
 	if err := Initialise(ctx, e); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	hostcmd "github.com/karana-project/karana/pkg/cmd/host"
 	imagecmd "github.com/karana-project/karana/pkg/cmd/image"
 	metricscmd "github.com/karana-project/karana/pkg/cmd/metrics"
+	"github.com/karana-project/karana/pkg/cmd/remote"
 	"github.com/karana-project/karana/pkg/cmd/status"
 	"github.com/karana-project/karana/pkg/cmd/tenant"
 	"github.com/karana-project/karana/pkg/cmd/up"
@@ -26,6 +27,7 @@ func addCommands(cmd *cobra.Command, f *cmdutil.Factory) {
 		hostcmd.NewCmdHost(f),
 		imagecmd.NewCmdImage(f),
 		metricscmd.NewCmdMetrics(f),
+		remote.NewCmdRemote(f),
 		status.NewCmdStatus(f, nil),
 		tenant.NewCmdTenant(f),
 		up.NewCmdUp(f, nil),

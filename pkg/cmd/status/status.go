@@ -66,6 +66,7 @@ func statusRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cmdutil.WithCode(cmdutil.ExitUnavailable, err)
 	}
+	ctx = lxd.NetworkContext(ctx, inv, c)
 	st, err := converge.Probe(ctx, converge.NewEngine(c, inv, nil))
 	if err != nil {
 		return cmdutil.WithCode(cmdutil.ExitUnavailable, err)

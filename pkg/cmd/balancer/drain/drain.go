@@ -13,13 +13,16 @@ import (
 	"github.com/karana-project/karana/pkg/cmdutil"
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/iostreams"
+	"github.com/karana-project/karana/pkg/lxd"
 )
 
 // Options of `karana balancer drain` and `karana balancer ready`.
 type Options struct {
 	IO        *iostreams.IOStreams
 	Inventory func() (*inventory.Inventory, error)
-	Runtime   func(name string) balancer.Runtime // nil: the host sockets
+	Runtime   func(name string) balancer.Runtime // nil: the host sockets, or through LXD for a remote daemon
+	// Connect reaches LXD, which a remote daemon's runtime sockets need.
+	Connect func(context.Context, *inventory.Inventory) (lxd.Client, error)
 
 	State  string // "drain" or "ready"
 	Name   string
@@ -30,7 +33,7 @@ type Options struct {
 
 // NewCmdDrain returns `karana balancer drain LB`.
 func NewCmdDrain(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Inventory: f.Inventory, State: "drain"}
+	opts := &Options{IO: f.IOStreams, Inventory: f.Inventory, Connect: lxd.ConnectInventory, State: "drain"}
 	cmd := &cobra.Command{
 		Use:   "drain <balancer>",
 		Short: "Take an inner balancer out of lb0's rotation",
@@ -58,7 +61,7 @@ func NewCmdDrain(f *cmdutil.Factory, runF func(context.Context, *Options) error)
 // NewCmdReady returns `karana balancer ready LB`, built here because it is
 // drain's inverse; pkg/cmd/balancer/ready wraps it.
 func NewCmdReady(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Inventory: f.Inventory, State: "ready"}
+	opts := &Options{IO: f.IOStreams, Inventory: f.Inventory, Connect: lxd.ConnectInventory, State: "ready"}
 	cmd := &cobra.Command{
 		Use:   "ready <balancer>",
 		Short: "Put an inner balancer back into lb0's rotation",
@@ -100,6 +103,11 @@ func stateRun(ctx context.Context, opts *Options) error {
 		return err
 	}
 	so := balancer.StateOptions{Inventory: inv, Runtime: opts.Runtime, Name: opts.Name, Force: opts.Force, Wait: opts.Wait}
+	if opts.Runtime == nil && inv.LXD.Remote() && opts.Connect != nil {
+		if so.LXD, err = opts.Connect(ctx, inv); err != nil {
+			return cmdutil.WithCode(cmdutil.ExitUnavailable, err)
+		}
+	}
 	var st balancer.InnerStatus
 	if opts.State == "drain" {
 		st, err = balancer.Drain(ctx, so)

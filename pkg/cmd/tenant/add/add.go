@@ -107,6 +107,7 @@ func addRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cmdutil.WithCode(cmdutil.ExitUnavailable, err)
 	}
+	ctx = lxd.NetworkContext(ctx, inv, c)
 	e := converge.NewEngine(c, inv, p)
 	e.ApplyInner = converge.RollingReload
 	if added {

@@ -82,6 +82,7 @@ func removeRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cmdutil.WithCode(cmdutil.ExitUnavailable, err)
 	}
+	ctx = lxd.NetworkContext(ctx, inv, c)
 	if _, ok := inv.Tenant(opts.Name); !ok {
 		left, err := tenant.Leftovers(ctx, c, opts.Name)
 		if err != nil {
