@@ -182,10 +182,19 @@ tenants: []
 
 // throughLB0 requests https://host+path via lb0 with SNI and Host set.
 func throughLB0(host, path, user, password string) (int, string, error) {
+	return request(lb0+":443", host, path, user, password)
+}
+
+// throughAddr requests https://host+path from addr (IP, port 443).
+func throughAddr(addr, host, path string) (int, string, error) {
+	return request(addr+":443", host, path, "", "")
+}
+
+func request(hostPort, host, path, user, password string) (int, string, error) {
 	tr := &http.Transport{
 		TLSClientConfig: &tls.Config{ServerName: host, InsecureSkipVerify: true},
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{Timeout: 3 * time.Second}).DialContext(ctx, network, lb0+":443")
+			return (&net.Dialer{Timeout: 3 * time.Second}).DialContext(ctx, network, hostPort)
 		},
 	}
 	defer tr.CloseIdleConnections()
@@ -257,4 +266,13 @@ func tenantID(t *testing.T, invPath, name string) string {
 		t.Fatalf("tenant %s has no id in %s", name, invPath)
 	}
 	return tn.ID
+}
+
+func mustLoad(t *testing.T, path string) *inventory.Inventory {
+	t.Helper()
+	inv, err := inventory.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
 }
