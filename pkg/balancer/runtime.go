@@ -29,8 +29,9 @@ type Runtime interface {
 }
 
 // Connector turns a balancer's name into its runtime API client. It is
-// the one place that knows how a runtime API is reached: HostSockets
-// (the LXD proxy devices' host sockets) unless a caller swaps it.
+// the one place that knows how a runtime API is reached: RuntimeFor picks
+// HostSockets (the LXD proxy devices' host sockets) for a local daemon and
+// ExecRuntime (through LXD exec) for a remote one, unless a caller swaps it.
 type Connector func(name string) Runtime
 
 // HostSockets is the Connector of inv's balancers through their host

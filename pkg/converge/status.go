@@ -3,9 +3,12 @@ package converge
 import (
 	"context"
 	"sort"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/karana-project/karana/pkg/inventory"
+	"github.com/karana-project/karana/pkg/lxd"
 	"github.com/karana-project/karana/pkg/provision"
 	"github.com/karana-project/karana/pkg/secrets"
 )
@@ -19,6 +22,9 @@ type Status struct {
 	Address   string `json:"address"`
 	Want      string `json:"want_address"`
 	Health    string `json:"health"` // healthy, or what failed
+	// Location is the LXD cluster member the container runs on, "" when
+	// the daemon is not clustered.
+	Location string `json:"location,omitempty"`
 }
 
 // OK tells whether the container runs as the inventory says and answers.
@@ -30,9 +36,21 @@ func (s Status) OK() bool {
 // tenants, then containers marked as karana's that the inventory does not
 // know. Health checks run in parallel.
 func Probe(ctx context.Context, e *Engine) ([]Status, error) {
-	all, err := e.LXD.ListInstances(ctx)
+	lctx, cancel := context.WithTimeout(ctx, listTimeout)
+	defer cancel()
+	all, err := e.LXD.ListInstances(lctx)
 	if err != nil {
 		return nil, err
+	}
+	// A member that is down is named as such; LXD shows its containers
+	// in state Error.
+	down := map[string]string{}
+	if ms, err := lxd.Members(lctx, e.LXD); err == nil {
+		for _, m := range ms {
+			if m.Status != "Online" {
+				down[m.Name] = m.Status
+			}
+		}
 	}
 	byName := map[string]int{}
 	for i, in := range all {
@@ -43,7 +61,10 @@ func Probe(ctx context.Context, e *Engine) ([]Status, error) {
 	add := func(group, name, role, want string, check func(ctx context.Context) error) {
 		s := Status{Group: group, Container: name, Role: role, State: "missing", Want: want}
 		if i, ok := byName[name]; ok {
-			s.State, s.Address = all[i].Status, all[i].IPv4
+			s.State, s.Address, s.Location = all[i].Status, all[i].IPv4, location(all[i])
+			if st, ok := down[s.Location]; ok {
+				s.State = "member " + strings.ToLower(st)
+			}
 			delete(byName, name)
 		}
 		out = append(out, s)
@@ -70,7 +91,7 @@ func Probe(ctx context.Context, e *Engine) ([]Status, error) {
 	sort.Strings(rest)
 	for _, name := range rest {
 		in := all[byName[name]]
-		out = append(out, Status{Group: "unknown", Container: name, Role: in.Config[KeyRole],
+		out = append(out, Status{Group: "unknown", Container: name, Role: in.Config[KeyRole], Location: location(in),
 			State: in.Status, Address: in.IPv4, Health: "not in the inventory (tenant " + in.Config[KeyTenant] + ")"})
 		checks = append(checks, nil)
 	}
@@ -95,4 +116,17 @@ func Probe(ctx context.Context, e *Engine) ([]Status, error) {
 	}
 	wg.Wait()
 	return out, nil
+}
+
+// listTimeout bounds asking LXD for the containers: a cluster member that
+// does not answer must not make status hang.
+const listTimeout = 30 * time.Second
+
+// location is the member in's container runs on; LXD says "none" when it
+// is not clustered.
+func location(in lxd.Instance) string {
+	if in.Location == "none" {
+		return ""
+	}
+	return in.Location
 }

@@ -81,7 +81,7 @@ func tlsArgs(cfg inventory.LXD) (*lxdclient.ConnectionArgs, error) {
 	if cfg.ClientCert == "" || cfg.ClientKey == "" {
 		return nil, errors.New("an https endpoint needs client_cert and client_key")
 	}
-	args := &lxdclient.ConnectionArgs{}
+	args := &lxdclient.ConnectionArgs{TransportWrapper: withDeadlines}
 	for _, f := range []struct {
 		path string
 		dst  *string
@@ -97,6 +97,23 @@ func tlsArgs(cfg inventory.LXD) (*lxdclient.ConnectionArgs, error) {
 	}
 	return args, nil
 }
+
+// responseTimeout bounds how long a remote daemon may take to start
+// answering a request (LXD's client allows an hour), so that a daemon or
+// cluster member that stopped answering is reported, not waited on.
+// Long work (exec, exports, image imports) runs as operations, whose
+// requests answer at once.
+const responseTimeout = 60 * time.Second
+
+func withDeadlines(t *http.Transport) lxdclient.HTTPTransporter {
+	t.ResponseHeaderTimeout = responseTimeout
+	return transporter{t}
+}
+
+type transporter struct{ t *http.Transport }
+
+func (t transporter) RoundTrip(r *http.Request) (*http.Response, error) { return t.t.RoundTrip(r) }
+func (t transporter) Transport() *http.Transport                        { return t.t }
 
 // srv returns the project-scoped server whose HTTP requests carry ctx.
 // UseProject returns a fresh copy, so setting its context is race-free.
@@ -178,3 +195,49 @@ func notFound(err error) error {
 func isNotFound(err error) bool { return api.StatusErrorCheck(err, http.StatusNotFound) }
 
 var _ Client = (*client)(nil)
+
+// Member is one LXD cluster member as karana reports it.
+type Member struct {
+	Name    string `json:"name"`
+	Status  string `json:"status"` // Online, Offline, Evacuated, ...
+	Message string `json:"message,omitempty"`
+}
+
+// MemberLister is implemented by clients that can list cluster members
+// (the real one); Members returns nil for a daemon that is not clustered.
+type MemberLister interface {
+	Members(ctx context.Context) ([]Member, error)
+}
+
+// Members implements MemberLister.
+func (c *client) Members(ctx context.Context) ([]Member, error) {
+	s := c.host(ctx)
+	if !s.HasExtension("clustering") {
+		return nil, nil
+	}
+	cl, _, err := s.GetCluster()
+	if err != nil {
+		return nil, fmt.Errorf("reading the cluster: %w", err)
+	}
+	if !cl.Enabled {
+		return nil, nil
+	}
+	ms, err := s.GetClusterMembers()
+	if err != nil {
+		return nil, fmt.Errorf("listing cluster members: %w", err)
+	}
+	out := make([]Member, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, Member{Name: m.ServerName, Status: m.Status, Message: m.Message})
+	}
+	return out, nil
+}
+
+// Members lists c's cluster members, nil when c is not clustered or
+// cannot tell.
+func Members(ctx context.Context, c Client) ([]Member, error) {
+	if ml, ok := c.(MemberLister); ok {
+		return ml.Members(ctx)
+	}
+	return nil, nil
+}

@@ -14,8 +14,11 @@ type Info struct {
 	Slot       int               `json:"slot"`
 	Target     string            `json:"target,omitempty"`
 	Containers map[string]string `json:"containers"` // name -> address
-	Hosts      []string          `json:"hosts"`
-	Secrets    *secrets.Tenant   `json:"secrets,omitempty"`
+	// Members maps container names to the LXD cluster member each runs
+	// on, when LXD is clustered and answered (tenant list).
+	Members map[string]string `json:"members,omitempty"`
+	Hosts   []string          `json:"hosts"`
+	Secrets *secrets.Tenant   `json:"secrets,omitempty"`
 }
 
 // Describe is t as Info.
@@ -33,4 +36,13 @@ func Describe(inv *inventory.Inventory, t inventory.Tenant) Info {
 		in.Hosts = append(in.Hosts, h+"."+t.Domain)
 	}
 	return in
+}
+
+// ContainerNames are the tenant's containers in role order.
+func (in Info) ContainerNames() []string {
+	var out []string
+	for _, r := range inventory.Roles {
+		out = append(out, in.Name+"-"+string(r))
+	}
+	return out
 }

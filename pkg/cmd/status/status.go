@@ -74,7 +74,7 @@ func statusRun(ctx context.Context, opts *Options) error {
 	var tr map[string]traffic.Stats
 	if opts.Traffic != nil {
 		var terr error
-		if tr, terr = opts.Traffic(ctx, inv); terr != nil {
+		if tr, terr = opts.Traffic(ctx, inv, c); terr != nil {
 			fmt.Fprintf(opts.IO.ErrOut, "warning: no traffic figures: %v\n", terr)
 		}
 	}
@@ -88,15 +88,31 @@ func statusRun(ctx context.Context, opts *Options) error {
 	if opts.Output == "json" {
 		err = cmdutil.WriteJSON(opts.IO.Out, rs)
 	} else {
+		clustered := false
+		for _, r := range rs {
+			clustered = clustered || r.Location != ""
+		}
 		var table [][]string
 		for _, r := range rs {
 			addr := r.Address
 			if addr == "" {
 				addr = "(" + r.Want + ")"
 			}
-			table = append(table, append([]string{r.Group, r.Container, r.State, addr, r.Health}, r.cells()...))
+			row := []string{r.Group, r.Container, r.State, addr}
+			if clustered {
+				loc := r.Location
+				if loc == "" {
+					loc = "-"
+				}
+				row = append(row, loc)
+			}
+			table = append(table, append(append(row, r.Health), r.cells()...))
 		}
-		err = converge.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), []string{"GROUP", "CONTAINER", "STATE", "ADDRESS", "HEALTH", "REQ/S", "5XX/S", "P99", "CERT EXPIRES"}, table)
+		header := []string{"GROUP", "CONTAINER", "STATE", "ADDRESS", "HEALTH", "REQ/S", "5XX/S", "P99", "CERT EXPIRES"}
+		if clustered {
+			header = append([]string{"GROUP", "CONTAINER", "STATE", "ADDRESS", "MEMBER"}, header[4:]...)
+		}
+		err = converge.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), header, table)
 	}
 	if err != nil {
 		return err

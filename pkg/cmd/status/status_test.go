@@ -65,12 +65,12 @@ func fakeHost() *lxdfake.Fake {
 	return f
 }
 
-func runStatus(t *testing.T, f *lxdfake.Fake, output string) (string, error) {
+func runStatus(t *testing.T, f lxd.Client, output string) (string, error) {
 	t.Helper()
 	return runStatusIn(t, t.TempDir(), f, output, nil)
 }
 
-func runStatusIn(t *testing.T, dir string, f *lxdfake.Fake, output string, tr Traffic) (string, error) {
+func runStatusIn(t *testing.T, dir string, f lxd.Client, output string, tr Traffic) (string, error) {
 	t.Helper()
 	p := filepath.Join(dir, "inv.yaml")
 	if err := os.WriteFile(p, []byte(invYAML), 0o644); err != nil {
@@ -173,7 +173,7 @@ func TestStatusRunTrafficAndCerts(t *testing.T) {
 	}
 	os.MkdirAll(filepath.Join(dir, "certs"), 0o700)
 	os.WriteFile(filepath.Join(dir, "certs", "alpha.example.org.pem"), pemBytes, 0o600)
-	tr := func(context.Context, *inventory.Inventory) (map[string]traffic.Stats, error) {
+	tr := func(context.Context, *inventory.Inventory, lxd.Client) (map[string]traffic.Stats, error) {
 		return map[string]traffic.Stats{"alpha-api": {RequestsPerSecond: 2.5, Errors5xxPerSec: 0.1, P99Millis: 12.4, Requests: 150, WindowSeconds: 60}}, nil
 	}
 	out, _ := runStatusIn(t, dir, fakeHost(), "json", tr)
@@ -205,10 +205,43 @@ func TestStatusRunTrafficAndCerts(t *testing.T) {
 			}
 		}
 	}
-	_, err = runStatusIn(t, t.TempDir(), fakeHost(), "text", func(context.Context, *inventory.Inventory) (map[string]traffic.Stats, error) {
+	_, err = runStatusIn(t, t.TempDir(), fakeHost(), "text", func(context.Context, *inventory.Inventory, lxd.Client) (map[string]traffic.Stats, error) {
 		return nil, errors.New("lb1: no socket")
 	})
 	if cmdutil.ExitCode(err) != cmdutil.ExitDrift {
 		t.Errorf("unreadable traffic changes the exit code: %v", err)
+
+	}
+}
+
+// clustered is a fake LXD cluster of two members, m1 offline.
+type clustered struct{ *lxdfake.Fake }
+
+func (clustered) Members(context.Context) ([]lxd.Member, error) {
+	return []lxd.Member{{Name: "m0", Status: "Online"}, {Name: "m1", Status: "Offline", Message: "No heartbeat"}}, nil
+}
+
+func TestStatusRunClusterMembers(t *testing.T) {
+	f := fakeHost()
+	f.Instances["lb0"].Location = "m0"
+	f.Instances["alpha-api"].Location, f.Instances["alpha-api"].Status = "m1", "Error"
+	out, err := runStatus(t, clustered{f}, "text")
+	if cmdutil.ExitCode(err) != cmdutil.ExitDrift {
+		t.Errorf("exit code %d (%v), want drift", cmdutil.ExitCode(err), err)
+	}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	for i, w := range map[int]string{
+		0: "GROUP CONTAINER STATE ADDRESS MEMBER HEALTH REQ/S 5XX/S P99 CERT EXPIRES",
+		1: "balancers lb0 Stopped 10.0.99.2 m0 - - - - -",
+		2: "balancers lb1 missing (10.0.99.3) - - - - - -",
+		6: "alpha alpha-api member offline (10.0.99.12) m1 - - - - -",
+	} {
+		if got := strings.Join(strings.Fields(lines[i]), " "); got != w {
+			t.Errorf("line %d = %q, want %q", i, got, w)
+		}
+	}
+	out, _ = runStatus(t, clustered{f}, "json")
+	if !strings.Contains(out, `"location": "m1"`) && !strings.Contains(out, `"location":"m1"`) {
+		t.Errorf("json has no location: %s", out)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/karana-project/karana/pkg/balancer"
 	"github.com/karana-project/karana/pkg/converge"
 	"github.com/karana-project/karana/pkg/inventory"
+	"github.com/karana-project/karana/pkg/lxd"
 	"github.com/karana-project/karana/pkg/render"
 	"github.com/karana-project/karana/pkg/traffic"
 )
@@ -28,16 +29,18 @@ type Row struct {
 
 // Traffic is the last minute's figures per backend (named as the tenant's
 // containers), or an error when no inner balancer could tell.
-type Traffic func(ctx context.Context, inv *inventory.Inventory) (map[string]traffic.Stats, error)
+// c is the inventory's LXD, through which a remote daemon's balancers
+// are reached.
+type Traffic func(ctx context.Context, inv *inventory.Inventory, c lxd.Client) (map[string]traffic.Stats, error)
 
 // BalancerTraffic reads the request ring of every inner balancer through
 // its runtime socket, in parallel, and combines them. A balancer that does
 // not answer is left out (it served nothing meanwhile, or is down, which
 // the container rows show); an error only when none answers.
 func BalancerTraffic(connect balancer.Connector) Traffic {
-	return func(ctx context.Context, inv *inventory.Inventory) (map[string]traffic.Stats, error) {
+	return func(ctx context.Context, inv *inventory.Inventory, c lxd.Client) (map[string]traffic.Stats, error) {
 		if connect == nil {
-			connect = balancer.HostSockets(inv)
+			connect = balancer.RuntimeFor(inv, c)
 		}
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()

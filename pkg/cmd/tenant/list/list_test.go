@@ -1,7 +1,9 @@
 package list
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,7 +11,10 @@ import (
 
 	"github.com/karana-project/karana/pkg/cmdutil"
 	"github.com/karana-project/karana/pkg/cmdutil/cmdtest"
+	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/iostreams"
+	"github.com/karana-project/karana/pkg/lxd"
+	"github.com/karana-project/karana/pkg/lxd/lxdfake"
 	"github.com/karana-project/karana/pkg/tenant"
 )
 
@@ -59,7 +64,7 @@ func runList(t *testing.T, path, output string) (string, string, error) {
 	t.Helper()
 	ios, out, errOut := iostreams.Test()
 	f := &cmdutil.Factory{IOStreams: ios, InventoryFlag: path}
-	err := listRun(&Options{IO: ios, Inventory: f.Inventory, Output: output})
+	err := listRun(context.Background(), &Options{IO: ios, Inventory: f.Inventory, Output: output})
 	return out.String(), errOut.String(), err
 }
 
@@ -140,5 +145,46 @@ func TestListRunEmptyAndInvalid(t *testing.T) {
 	out, _, err = runList(t, bad, "text")
 	if cmdutil.ExitCode(err) != cmdutil.ExitInvalid || !strings.Contains(err.Error(), bad) || out != "" {
 		t.Errorf("invalid inventory: code %d, err %v, stdout %q", cmdutil.ExitCode(err), err, out)
+	}
+}
+
+func TestListRunClusterMembers(t *testing.T) {
+	f := lxdfake.New()
+	for c, m := range map[string]string{"alpha-influx": "m0", "alpha-grafana": "m0", "alpha-api": "m1", "lb0": "m0"} {
+		f.Instances[c] = &lxd.Instance{Name: c, Status: "Running", Location: m}
+	}
+	ios, out, _ := iostreams.Test()
+	fac := &cmdutil.Factory{IOStreams: ios, InventoryFlag: writeInventory(t, twoTenants)}
+	connect := func(context.Context, *inventory.Inventory) (lxd.Client, error) { return f, nil }
+	if err := listRun(context.Background(), &Options{IO: ios, Inventory: fac.Inventory, Connect: connect, Output: "json"}); err != nil {
+		t.Fatal(err)
+	}
+	var got []tenant.Info
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Members["alpha-api"] != "m1" || got[0].Members["alpha-influx"] != "m0" || len(got[1].Members) != 0 {
+		t.Errorf("members = %v / %v", got[0].Members, got[1].Members)
+	}
+	out.Reset()
+	if err := listRun(context.Background(), &Options{IO: ios, Inventory: fac.Inventory, Connect: connect, Output: "text"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "MEMBERS") || !strings.Contains(out.String(), "m0,m0,m1") || !strings.Contains(out.String(), "-,-,-") {
+		t.Errorf("text:\n%s", out)
+	}
+}
+
+func TestListRunLXDDownStillLists(t *testing.T) {
+	ios, out, errOut := iostreams.Test()
+	fac := &cmdutil.Factory{IOStreams: ios, InventoryFlag: writeInventory(t, twoTenants)}
+	connect := func(context.Context, *inventory.Inventory) (lxd.Client, error) {
+		return nil, errors.New("no route to host")
+	}
+	if err := listRun(context.Background(), &Options{IO: ios, Inventory: fac.Inventory, Connect: connect, Output: "json"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), "no route to host") || !strings.Contains(out.String(), `"alpha"`) {
+		t.Errorf("stdout %q stderr %q", out, errOut)
 	}
 }
