@@ -32,7 +32,11 @@ func NewLimiter(burst int, every time.Duration, now func() time.Time) *Limiter {
 }
 
 // Allow takes a token for key; false means the caller must wait.
-func (l *Limiter) Allow(key string) bool {
+func (l *Limiter) Allow(key string) bool { return l.Take(key) == 0 }
+
+// Take takes a token for key and returns 0, or, when there is none,
+// returns how long until there is one (the Retry-After).
+func (l *Limiter) Take(key string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -50,10 +54,10 @@ func (l *Limiter) Allow(key string) bool {
 	}
 	b.last = now
 	if b.tokens < 1 {
-		return false
+		return time.Duration((1 - b.tokens) * float64(l.every))
 	}
 	b.tokens--
-	return true
+	return 0
 }
 
 // prune drops the buckets that have refilled; if none has, it drops all.

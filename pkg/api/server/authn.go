@@ -2,7 +2,9 @@ package server
 
 import (
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/karana-project/karana/pkg/api/apierr"
@@ -77,8 +79,9 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if limit := s.refusedBy(r, def.Name, user); limit != "" {
+	if limit, wait := s.refusedBy(r, def.Name, user); limit != "" {
 		s.Observer.RateLimited(limit)
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return errTooManyLogins
 	}
 	e, found := s.Store.Lookup(def.Name, def.LoginPath(), user)
@@ -112,7 +115,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 
 var (
 	errLogin         = apierr.New(http.StatusUnauthorized, "wrong login or password")
-	errTooManyLogins = apierr.New(http.StatusTooManyRequests, "too many login attempts; wait a minute")
+	errTooManyLogins = apierr.New(http.StatusTooManyRequests, "too many login attempts from this address; wait as long as Retry-After says")
 )
 
 func loginFields(body map[string]any) (user, password string, err error) {

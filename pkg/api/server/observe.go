@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -26,15 +27,19 @@ func (noObserver) RateLimited(string)                        {}
 func (noObserver) SyncRun(time.Duration, bool)               {}
 
 // refusedBy takes a token from the address limit, then the login's, and
-// names the one that refused ("" if none did).
-func (s *Server) refusedBy(r *http.Request, res, user string) string {
-	if !s.AddrLimit.Allow(s.clientAddr(r)) {
-		return "address"
+// names the one that refused ("" if none did) and how long until it would
+// not. The login limit counts per login and client address: a stranger
+// guessing a login's password locks only their own address out of it,
+// never the owner.
+func (s *Server) refusedBy(r *http.Request, res, user string) (string, time.Duration) {
+	addr := s.clientAddr(r)
+	if wait := s.AddrLimit.Take(addr); wait > 0 {
+		return "address", wait
 	}
-	if !s.LoginLimit.Allow(res + "\x00" + user) {
-		return "login"
+	if wait := s.LoginLimit.Take(res + "\x00" + strings.ToLower(user) + "\x00" + addr); wait > 0 {
+		return "login", wait
 	}
-	return ""
+	return "", 0
 }
 
 // observedLogin is handleLogin with its outcome told to the Observer.

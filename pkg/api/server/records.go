@@ -1,8 +1,12 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
+	"strings"
 
 	"github.com/karana-project/karana/pkg/api/apierr"
 	"github.com/karana-project/karana/pkg/api/resource"
@@ -151,11 +155,16 @@ func (s *Server) change(w http.ResponseWriter, r *http.Request, c Caller, count 
 	if err != nil {
 		return err
 	}
-	if err := count(len(body)); err != nil {
-		return err
-	}
 	if verr := def.CheckPatch(body, c.Admin()); verr != nil {
 		return verr
+	}
+	n, same := realChanges(def, e.Rec(), body)
+	if err := count(n); err != nil {
+		if len(same) > 0 {
+			sort.Strings(same)
+			err.(*apierr.Error).Msg += fmt.Sprintf("; %s already hold the values given, which is no change", strings.Join(same, ", "))
+		}
+		return err
 	}
 	if v, ok := body[def.Owner]; ok && !c.Admin() && v != c.ID {
 		return apierr.Forbidden(def.Owner, "a client cannot give a record away")
@@ -204,6 +213,40 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, c Caller) 
 	}
 	writeRecords(w, http.StatusOK, []*store.Entry{e})
 	return nil
+}
+
+// realChanges counts the body's keys that change the record: a field set
+// to the value it has is no change. A password given is always counted
+// (only its hash is stored).
+func realChanges(def *resource.Resource, cur, body map[string]any) (n int, same []string) {
+	for k, v := range body {
+		if f := def.Lookup(k); f != nil && givesPassword(f, v) {
+			n++
+			continue
+		}
+		merged := resource.Merge(cur, map[string]any{k: v})
+		a, _ := json.Marshal(merged[k])
+		b, _ := json.Marshal(cur[k])
+		if bytes.Equal(a, b) {
+			same = append(same, k)
+			continue
+		}
+		n++
+	}
+	return n, same
+}
+
+func givesPassword(f *resource.Field, v any) bool {
+	if f.Type == resource.TypePassword {
+		return true
+	}
+	m, _ := v.(map[string]any)
+	for i := range f.Fields {
+		if sub, ok := m[f.Fields[i].Name]; ok && givesPassword(&f.Fields[i], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // update reads the record, applies fn and writes the result while no

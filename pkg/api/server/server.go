@@ -140,10 +140,14 @@ func (s *Server) methodNotAllowed(allow string) http.HandlerFunc {
 func (s *Server) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if s.originDependent() {
+			// Whether and how the CORS headers are sent depends on Origin,
+			// for refused origins too: caches must key on it.
+			h["Vary"] = varyOrigin
+		}
 		if origin := s.allowedOrigin(r.Header.Get("Origin")); origin != nil {
 			h["Access-Control-Allow-Origin"] = origin
 			h["Access-Control-Allow-Headers"] = allowHeaders
-			h["Vary"] = varyOrigin
 		}
 		if r.Method == http.MethodOptions {
 			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
@@ -160,6 +164,12 @@ var (
 	allowHeaders = []string{"content-type, authorization"}
 	varyOrigin   = []string{"Origin"}
 )
+
+// originDependent reports whether responses differ by the Origin header:
+// with a list of origins they do; with none or "*" they do not.
+func (s *Server) originDependent() bool {
+	return len(s.CORSOrigins) > 0 && !slices.Contains(s.CORSOrigins, "*")
+}
 
 // allowedOrigin returns the Access-Control-Allow-Origin value, or nil.
 func (s *Server) allowedOrigin(origin string) []string {
