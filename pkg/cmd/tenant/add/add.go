@@ -165,8 +165,12 @@ func welcome(opts *Options, e *converge.Engine, t inventory.Tenant, s *secrets.T
 			rows[i] = append(rows[i], "password "+l.Password)
 		}
 	}
+	width := 0
 	for _, r := range rows {
-		fmt.Fprintf(w, "  %-9s %s\n", r[0], strings.Join(r[1:], "  "))
+		width = max(width, len(r[1]))
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-9s %-*s  %s\n", r[0], width, r[1], strings.Join(r[2:], "  "))
 	}
 	fmt.Fprintf(w, "Passwords: karana tenant credentials %s%s\n", t.Name, inventoryFlag(opts))
 	return nil

@@ -32,9 +32,9 @@ func TestAddWelcome(t *testing.T) {
 		s := out.String()
 		for _, want := range []string{
 			"Welcome, alpha (tenant id AAAAAAAAAAAAA)",
-			"API       https://api.alpha.example.org  login admin@alpha.example.org",
-			"Grafana   https://grafana.alpha.example.org  login admin",
-			"InfluxDB  https://influx.alpha.example.org  login admin",
+			"  API       https://api.alpha.example.org      login admin@alpha.example.org",
+			"  Grafana   https://grafana.alpha.example.org  login admin",
+			"  InfluxDB  https://influx.alpha.example.org   login admin",
 			"Passwords: karana tenant credentials alpha --inventory " + path + "\n",
 		} {
 			if !strings.Contains(s, want) {
