@@ -61,11 +61,15 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if testenv.Keep() {
 		fmt.Printf("e2e: KARANA_E2E_KEEP=1: project %s and bridge %s are kept\n", project, bridge)
-	} else if err := testenv.Remove(project, bridge, "lb0", "lb1", "lb2"); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: removing what the suite made:", err)
-		if code == 0 {
-			code = 1
+	} else {
+		start := time.Now()
+		if err := testenv.Remove(project, bridge, "lb0", "lb1", "lb2"); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: removing what the suite made:", err)
+			if code == 0 {
+				code = 1
+			}
 		}
+		fmt.Printf("e2e: removed project %s and bridge %s in %s\n", project, bridge, time.Since(start).Round(time.Second))
 	}
 	if tmp != "" {
 		os.RemoveAll(tmp)
