@@ -74,6 +74,10 @@ func TestBadValuesNameTheKey(t *testing.T) {
 		{"admin short password", "admin: {login: a@b.org, password: abc}\n", "admin.password: needs at least 8"},
 		{"admin login not an address", "admin: {login: admin, password: abcdefghij}\n", "admin.email:"},
 		{"admin unknown key", "admin: {login: a@b.org, pasword: abcdefghij}\n", `unknown key "pasword"`},
+		{"reconcile interval", "sync: {reconcile_interval: -5m}\n", "sync.reconcile_interval:"},
+		{"reconcile interval too short", "sync: {reconcile_interval: 10ms}\n", "sync.reconcile_interval:"},
+		{"json limit", "limits: {json_field_bytes: 1}\n", "limits.json_field_bytes:"},
+		{"client limit", "limits: {client_bytes: 100}\n", "limits.client_bytes:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,6 +146,17 @@ func TestSeedINI(t *testing.T) {
 	bad := strings.Replace(seedINI, "port = 8083", "port = eighty", 1)
 	if _, err := Load(write(t, "config.ini", bad)); err == nil || !strings.Contains(err.Error(), "[influxdb] port") {
 		t.Errorf("bad port: %v", err)
+	}
+}
+
+func TestSyncAndLimitKeys(t *testing.T) {
+	c, err := Load(write(t, "api.yaml", "sync: {reconcile_interval: 2m}\nlimits: {json_field_bytes: 1000, client_bytes: 5000}\n"))
+	if err != nil || c.Sync.ReconcileInterval != 2*time.Minute || c.Limits.JSONFieldBytes != 1000 || c.Limits.ClientBytes != 5000 {
+		t.Fatalf("got %+v %+v %v", c.Sync, c.Limits, err)
+	}
+	d := Default()
+	if d.Sync.ReconcileInterval != 30*time.Minute || d.Limits.JSONFieldBytes != 64<<10 || d.Limits.ClientBytes != 4<<20 {
+		t.Errorf("defaults: %+v %+v", d.Sync, d.Limits)
 	}
 }
 

@@ -22,6 +22,7 @@ func TestNewCmdServe(t *testing.T) {
 	}{
 		{"", Options{}, false},
 		{"--test", Options{Test: true}, false},
+		{"--start-empty", Options{StartEmpty: true}, false},
 		{"--config /etc/x.yaml --listen 127.0.0.1:9 --data /tmp/d", Options{ConfigPath: "/etc/x.yaml", Listen: "127.0.0.1:9", DataDir: "/tmp/d"}, false},
 		{"extra", Options{}, true},
 		{"--port 1", Options{}, true},
@@ -41,8 +42,8 @@ func TestNewCmdServe(t *testing.T) {
 			if err != nil {
 				return
 			}
-			g := [4]any{got.ConfigPath, got.Listen, got.DataDir, got.Test}
-			w := [4]any{tt.want.ConfigPath, tt.want.Listen, tt.want.DataDir, tt.want.Test}
+			g := [5]any{got.ConfigPath, got.Listen, got.DataDir, got.Test, got.StartEmpty}
+			w := [5]any{tt.want.ConfigPath, tt.want.Listen, tt.want.DataDir, tt.want.Test, tt.want.StartEmpty}
 			if g != w {
 				t.Errorf("options: got %v, want %v", g, w)
 			}
