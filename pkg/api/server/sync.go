@@ -147,6 +147,14 @@ func (s *Server) Sync(ctx context.Context, full bool) []SyncResult {
 func (s *Server) removals(ctx context.Context) []SyncResult {
 	out := []SyncResult{} // never null in the response
 	for _, rm := range s.State.Removals() {
+		if _, back := s.Store.Get(rm.Resource, rm.ID); back {
+			// The record exists again (a dump restored from before the
+			// deletion): it is synced like any record, not removed.
+			if err := s.State.Done(rm); err != nil {
+				s.log.Warn("forgetting a removal", "resource", rm.Resource, "id", rm.ID, "err", err)
+			}
+			continue
+		}
 		var changed bool
 		var err error
 		if rm.Resource == "karanas" {

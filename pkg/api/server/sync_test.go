@@ -3,6 +3,8 @@ package server_test
 import (
 	"net/http"
 	"testing"
+
+	"github.com/karana-project/karana/pkg/api/store"
 )
 
 type syncResult struct {
@@ -71,5 +73,32 @@ func TestSyncNotConfigured(t *testing.T) {
 	code, out := e.do("POST", "/v1/sync/all/db", e.admin, nil)
 	if code != http.StatusServiceUnavailable {
 		t.Errorf("got %d %v, want 503", code, out)
+	}
+}
+
+// TestRemovalOfARecordThatCameBack: a pending removal whose record is in
+// the store again (a dump restored from before the deletion) is dropped,
+// not carried out.
+func TestRemovalOfARecordThatCameBack(t *testing.T) {
+	fs := &fakeSyncer{fail: map[string]bool{}}
+	e := newEnvWith(t, testConfig(t), fs)
+	_, ta := e.createUser("alice", "client")
+	k := e.createKarana(ta, "k")
+	e.syncAll()
+	entry, _ := e.app.Store.Get("karanas", k)
+	if code, _ := e.do("DELETE", "/v1/karanas/"+k, ta, nil); code != 200 {
+		t.Fatal("delete failed")
+	}
+	if err := e.app.Store.Apply("restore", store.Change{Res: "karanas", ID: k, Rec: entry.Rec()}); err != nil {
+		t.Fatal(err)
+	}
+	_, res := e.syncAll()
+	for _, r := range res {
+		if r.ID == k && r.Resource == "karanas" && !r.Synced {
+			t.Errorf("the restored karana: %+v", r)
+		}
+	}
+	if len(fs.removed) != 0 {
+		t.Errorf("removals carried out: %v, want none (the karana is back)", fs.removed)
 	}
 }
