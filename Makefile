@@ -23,8 +23,10 @@ test: setup lint unit fuzz release-check e2e
 setup:
 	bash e2e/setup.sh
 
+# KARANA_LOAD_TESTS=1: the loopback load proofs (about 40 s) that a plain
+# `go test ./...` skips.
 unit:
-	$(GO) test -count=1 ./...
+	KARANA_LOAD_TESTS=1 $(GO) test -count=1 ./...
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 15s -fuzzminimizetime 2s ./pkg/inventory

@@ -45,7 +45,7 @@ func checkMetrics(t *testing.T, dir, inv, tenant string) {
 	waitFor(t, "prometheus targets up", 60*time.Second, func() bool {
 		return promValue(t, prom, `count(up{job=~"karana-haproxy|karana-api"} == 1)`) >= 4
 	})
-	hq := fmt.Sprintf(`sum(haproxy_backend_http_requests_total{job="karana-haproxy",tenant=%q,proxy=%q})`, tenant, tenant+"-api")
+	hq := fmt.Sprintf(`sum(haproxy_server_http_responses_total{job="karana-haproxy",tenant=%q,proxy="be_tenants",server=%q})`, tenant, tenant+"-api")
 	aq := fmt.Sprintf(`sum(karana_api_requests_total{job="karana-api",tenant=%q,route="/healthz",code="200"})`, tenant)
 	waitFor(t, "tenant series in prometheus", 30*time.Second, func() bool {
 		return promValue(t, prom, hq) >= 0 && promValue(t, prom, aq) >= 0

@@ -43,7 +43,7 @@ func setInnerState(ctx context.Context, opts StateOptions, state string) (InnerS
 	rt := ReloadOptions{Runtime: opts.Runtime, LXD: opts.LXD}.runtime(inv)
 	outerName := inv.Balancers.Outer.Name
 	outer := rt(outerName)
-	if err := reachable(ctx, outer, outerName); err != nil {
+	if err := reachable(ctx, outer, outerName, false); err != nil {
 		return InnerStatus{}, err
 	}
 	servers, err := outer.Servers(ctx)

@@ -93,16 +93,23 @@ type fakeTarget struct {
 }
 
 func (f *fakeTarget) Name() string { return f.name }
-func (f *fakeTarget) Current(context.Context) (Files, error) {
-	return f.cur, nil
+func (f *fakeTarget) Sums(context.Context) (Sums, error) {
+	return f.cur.Sums(), nil
 }
-func (f *fakeTarget) Stage(_ context.Context, fs Files) error {
-	*f.log = append(*f.log, f.name+": stage")
-	if f.stageErr != nil {
-		return f.stageErr
+func (f *fakeTarget) Read(_ context.Context, p string) ([]byte, error) {
+	b, ok := f.cur[p]
+	if !ok {
+		return nil, errors.New(p + ": not found")
 	}
+	return b, nil
+}
+func (f *fakeTarget) Prepare(_ context.Context, fs Files, _ Sums) error {
+	*f.log = append(*f.log, f.name+": stage")
 	f.staged = fs
 	return nil
+}
+func (f *fakeTarget) Check(context.Context) error {
+	return f.stageErr
 }
 func (f *fakeTarget) Commit(context.Context) error {
 	*f.log = append(*f.log, f.name+": commit")

@@ -9,11 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/karana-project/karana/pkg/balancer"
 	"github.com/karana-project/karana/pkg/balancer/balancertest"
+	"github.com/karana-project/karana/pkg/tlsgen"
 )
 
 // loopback is lb0 in front of lb1 and lb2, real haproxy processes on
@@ -27,19 +29,42 @@ type loopback struct {
 }
 
 type inner struct {
-	dir                  string
-	httpPort, healthPort int
-	sock                 string
-	node                 *balancer.Node
-	runtime              *balancer.NativeRuntime
+	dir                             string
+	httpPort, httpsPort, healthPort int
+	sock                            string
+	node                            *balancer.Node
+	runtime                         *balancer.NativeRuntime
 }
 
 const hardStop = 3 * time.Second
 
-// innerFiles is an inner balancer's configuration of generation gen: a
-// host map with gen extra tenants routed to closed ports, and the app.
-func innerFiles(in inner, backend string, gen int, mod string) balancer.Files {
-	var cfg, hosts strings.Builder
+// certs caches the test certificates by name, so that two renders of the
+// same tenants are the same files.
+var certs sync.Map
+
+func testCert(name string) []byte {
+	if b, ok := certs.Load(name); ok {
+		return b.([]byte)
+	}
+	b, err := tlsgen.SelfSigned([]string{name, "*." + name}, time.Now())
+	if err != nil {
+		panic(err)
+	}
+	certs.Store(name, b)
+	return b
+}
+
+// innerFiles is an inner balancer's configuration shaped as karana's
+// template renders it: HTTP and HTTPS frontends routing by one host-map
+// lookup to the servers of be_tenants, which comes last. The app is
+// app.test; each tenant has a server (the same app), a host and a
+// certificate. mod ("broken", "unbindable") spoils it.
+func innerFiles(in inner, backend string, tenants []string, mod string) balancer.Files {
+	var cfg, hosts, crts strings.Builder
+	route := `    http-request set-var(txn.route) req.hdr(host),lower,word(1,:),map(karana/hosts.map)
+    use_backend be_tenants if { var(txn.route) -m found }
+    default_backend be_unknown
+`
 	fmt.Fprintf(&cfg, `global
     default-path config
     master-worker
@@ -59,29 +84,43 @@ frontend fe_health
     http-request return status 404
 frontend fe_http
     bind 127.0.0.1:%d accept-proxy
-    http-request set-var(txn.backend) req.hdr(host),lower,word(1,:),map(karana/hosts.map)
-    use_backend %%[var(txn.backend)] if { var(txn.backend) -m found }
-    default_backend be_unknown
-backend be_unknown
-    http-request return status 404 content-type text/plain string "unknown host"
-backend be_app
-    server app %s
-`, hardStop, in.sock, in.healthPort, in.httpPort, backend)
-	hosts.WriteString("app.test be_app\n")
-	for i := 0; i < gen; i++ {
-		fmt.Fprintf(&cfg, "backend be_t%d\n    server t%d 127.0.0.1:9 check inter 5s\n", i, i)
-		fmt.Fprintf(&hosts, "t%d.test be_t%d\n", i, i)
-	}
+%sfrontend fe_https
+    bind 127.0.0.1:%d ssl crt-list karana/crt-list.txt accept-proxy
+%s`, hardStop, in.sock, in.healthPort, in.httpPort, route, in.httpsPort, route)
 	switch mod {
 	case "broken": // refused by haproxy -c
 		cfg.WriteString("backend be_broken\n    server b 127.0.0.1:9 no-such-keyword\n")
 	case "unbindable": // valid, but the new worker cannot bind: the reload fails
 		cfg.WriteString("frontend fe_unbindable\n    bind 192.0.2.1:18080\n")
 	}
-	return balancer.Files{
-		filepath.Join(in.dir, "haproxy.cfg"):         []byte(cfg.String()),
-		filepath.Join(in.dir, "karana", "hosts.map"): []byte(hosts.String()),
+	fmt.Fprintf(&cfg, `backend be_unknown
+    http-request return status 404 content-type text/plain string "unknown host"
+backend be_tenants
+    use-server %%[var(txn.route)] if { var(txn.route) -m found }
+    server app %s weight 0 check inter 5s
+`, backend)
+	hosts.WriteString("app.test app\n")
+	crts.WriteString("karana/certs/default.pem\n")
+	files := balancer.Files{filepath.Join(in.dir, "karana", "certs", "default.pem"): testCert("default.invalid")}
+	for _, tn := range tenants {
+		fmt.Fprintf(&cfg, "    server %s %s weight 0 check inter 5s\n", tn, backend)
+		fmt.Fprintf(&hosts, "%s.test %s\n", tn, tn)
+		fmt.Fprintf(&crts, "karana/certs/%s.test.pem %s.test\n", tn, tn)
+		files[filepath.Join(in.dir, "karana", "certs", tn+".test.pem")] = testCert(tn + ".test")
 	}
+	files[filepath.Join(in.dir, "haproxy.cfg")] = []byte(cfg.String())
+	files[filepath.Join(in.dir, "karana", "hosts.map")] = []byte(hosts.String())
+	files[filepath.Join(in.dir, "karana", "crt-list.txt")] = []byte(crts.String())
+	return files
+}
+
+// generation is the tenants of reload cycle gen: t0 .. t<gen-1>.
+func generation(gen int) []string {
+	var ts []string
+	for i := 0; i < gen; i++ {
+		ts = append(ts, fmt.Sprintf("t%d", i))
+	}
+	return ts
 }
 
 func outerCfg(dir string, lb *loopback) string {
@@ -106,7 +145,11 @@ frontend fe_http2
 		fmt.Fprintf(&b, "backend %s\n    balance roundrobin\n    option httpchk GET /karana-health\n    http-check expect status 200\n", be)
 		for _, n := range []string{"lb1", "lb2"} {
 			in := lb.inner[n]
-			fmt.Fprintf(&b, "    server %s 127.0.0.1:%d send-proxy-v2 check port %d inter 100ms fall 2 rise 2\n", n, in.httpPort, in.healthPort)
+			port := in.httpPort
+			if be == "be_http2" {
+				port = in.httpsPort
+			}
+			fmt.Fprintf(&b, "    server %s 127.0.0.1:%d send-proxy-v2 check port %d inter 100ms fall 2 rise 2\n", n, port, in.healthPort)
 		}
 	}
 	return b.String()
@@ -121,8 +164,9 @@ func startLoopback(t *testing.T, backend string) *loopback {
 		procs: map[string]*balancertest.Proc{}, inner: map[string]inner{}}
 	for _, n := range []string{"lb1", "lb2"} {
 		dir := filepath.Join(root, n)
-		in := inner{dir: dir, httpPort: balancertest.FreePort(t), healthPort: balancertest.FreePort(t), sock: filepath.Join(dir, "admin.sock")}
-		for p, b := range innerFiles(in, backend, 0, "") {
+		in := inner{dir: dir, httpPort: balancertest.FreePort(t), httpsPort: balancertest.FreePort(t),
+			healthPort: balancertest.FreePort(t), sock: filepath.Join(dir, "admin.sock")}
+		for p, b := range innerFiles(in, backend, nil, "") {
 			write(t, p, b)
 		}
 		lb.procs[n] = balancertest.StartHAProxy(t, n, dir, in.sock)
@@ -183,7 +227,7 @@ func (lb *loopback) roll(gen int, mod, bad string) *balancer.Roll {
 		if n == bad {
 			m = mod
 		}
-		r.Files[n] = innerFiles(in, lb.backend, gen, m)
+		r.Files[n] = innerFiles(in, lb.backend, generation(gen), m)
 	}
 	return r
 }

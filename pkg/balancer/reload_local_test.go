@@ -16,6 +16,7 @@ import (
 // processes, a load through lb0 on keep-alive and new connections, ten
 // rolling reloads with a changed configuration each, then a broken one.
 func TestRollingReloadUnderLoad(t *testing.T) {
+	loadTests(t)
 	lb := startLoopback(t, appServer(t))
 	ctx := context.Background()
 	load := &balancertest.Load{URL: fmt.Sprintf("http://127.0.0.1:%d/", lb.lb0Port), Host: "app.test",

@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
-
-	"github.com/karana-project/karana/pkg/cmdutil"
 )
 
 // Roll is one rolling reload of the inner balancers behind the outer one:
@@ -22,7 +21,29 @@ type Roll struct {
 	ReloadTimeout time.Duration // how long a reload may take to show a new worker that lb0 sees UP
 	Poll          time.Duration // how often to ask the runtime sockets
 	DryRun        bool          // check only: drain and change nothing
-	Progress      *cmdutil.Progress
+	Progress      Reporter
+	// Live lets a balancer whose routes alone change (tenant servers, host
+	// map, crt-list, certificates) be changed through its runtime API,
+	// without a drain or a reload; anything else is reloaded.
+	Live bool
+	// Force reloads every balancer, even one whose files match: what
+	// brings a live state that drifted from its files back to them.
+	Force bool
+
+	state map[string]*targetState
+}
+
+// targetState is what checkAll learned of one balancer.
+type targetState struct {
+	have Sums
+	plan *livePlan // nil: reload
+}
+
+// Reporter shows steps as they run (cmdutil.Progress).
+type Reporter interface {
+	Start(format string, args ...any)
+	End(result string)
+	Fail(result string)
 }
 
 // ReloadReport says what a rolling reload did to each inner balancer.
@@ -38,7 +59,9 @@ const (
 	ActionReloaded   = "reloaded"
 	ActionRolledBack = "rolled back" // the reload failed; the previous configuration serves
 	ActionFailed     = "failed"
-	ActionPending    = "not reached" // an earlier balancer failed
+	ActionPending    = "not reached"       // an earlier balancer failed
+	ActionLive       = "changed live"      // through the runtime API, no reload
+	ActionWouldLive  = "would change live" // dry run
 )
 
 // BalancerReport is one inner balancer's part of a ReloadReport.
@@ -52,11 +75,13 @@ type BalancerReport struct {
 	OldPid       int64    `json:"old_pid,omitempty"`
 	NewPid       int64    `json:"new_pid,omitempty"`
 	Seconds      float64  `json:"seconds,omitempty"` // out of rotation
+	Live         []string `json:"live,omitempty"`    // runtime API changes made (or planned)
+	Reason       string   `json:"reload_reason,omitempty"`
 }
 
 func (r *Roll) defaults() {
-	if r.DrainTimeout <= 0 {
-		r.DrainTimeout = 30 * time.Second
+	if r.DrainTimeout < 0 {
+		r.DrainTimeout = 0
 	}
 	if r.ReloadTimeout <= 0 {
 		r.ReloadTimeout = 60 * time.Second
@@ -80,12 +105,16 @@ func (r *Roll) Run(ctx context.Context) (*ReloadReport, error) {
 	if r.DryRun {
 		return rep, nil
 	}
-	for i, t := range r.Targets {
-		br := &rep.Balancers[i]
+	for _, i := range r.order(ctx) {
+		t, br := r.Targets[i], &rep.Balancers[i]
 		if br.Action == ActionUnchanged {
 			continue
 		}
-		if err := r.rollOne(ctx, t, br); err != nil {
+		roll := r.rollOne
+		if st := r.state[t.Name()]; st != nil && st.plan != nil {
+			roll = r.applyLive
+		}
+		if err := roll(ctx, t, br); err != nil {
 			if br.Error == "" {
 				br.Error = err.Error()
 			}
@@ -95,9 +124,34 @@ func (r *Roll) Run(ctx context.Context) (*ReloadReport, error) {
 	return rep, nil
 }
 
+// order is the order balancers are changed in: those lb0 does not see UP
+// first (they carry no traffic, and must come up before another one may be
+// drained), then the others in the inventory's order.
+func (r *Roll) order(ctx context.Context) []int {
+	idx := make([]int, len(r.Targets))
+	for i := range idx {
+		idx[i] = i
+	}
+	servers, err := r.Outer.Servers(ctx)
+	if err != nil {
+		return idx
+	}
+	up := map[string]bool{}
+	for _, s := range servers {
+		up[s.Name] = up[s.Name] || s.Up()
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		return !up[r.Targets[idx[a]].Name()] && up[r.Targets[idx[b]].Name()]
+	})
+	return idx
+}
+
 // checkAll compares and checks every balancer's new files before any is
-// drained, so that a broken configuration never reaches a running one.
+// changed, so that a broken configuration never reaches a running one: a
+// reload's files are staged and checked by `haproxy -c` in the balancer, a
+// live change's certificates are checked before any command is sent.
 func (r *Roll) checkAll(ctx context.Context, rep *ReloadReport) error {
+	r.state = map[string]*targetState{}
 	for i, t := range r.Targets {
 		br := &rep.Balancers[i]
 		want, ok := r.Files[t.Name()]
@@ -105,25 +159,51 @@ func (r *Roll) checkAll(ctx context.Context, rep *ReloadReport) error {
 			return fmt.Errorf("%s: no rendered configuration for it", t.Name())
 		}
 		r.start("%s: comparing the configuration", t.Name())
-		cur, err := t.Current(ctx)
+		have, err := t.Sums(ctx)
 		if err != nil {
 			r.fail(err)
 			return err
 		}
-		br.Changed = want.Diff(cur)
-		if len(br.Changed) == 0 {
+		st := &targetState{have: have}
+		r.state[t.Name()] = st
+		br.Changed = want.Sums().Diff(have)
+		if len(br.Changed) == 0 && !r.Force {
 			br.Action = ActionUnchanged
 			r.end("matches, skipped")
 			continue
 		}
+		if r.Live && !r.Force {
+			plan, err := r.planLive(ctx, t, want, have)
+			if err != nil {
+				br.Action, br.Error = ActionFailed, err.Error()
+				r.fail("refused")
+				return err
+			}
+			if plan.reason == "" {
+				st.plan = plan
+				for _, op := range plan.ops {
+					br.Live = append(br.Live, op.what)
+				}
+				if r.DryRun {
+					br.Action = ActionWouldLive
+				}
+				r.end(fmt.Sprintf("%d file(s) differ; %d runtime API change(s), no reload", len(br.Changed), len(plan.ops)))
+				continue
+			}
+			br.Reason = plan.reason
+		}
 		r.end(fmt.Sprintf("%d file(s) differ", len(br.Changed)))
 		r.start("%s: checking the new configuration (haproxy -c)", t.Name())
-		if err := t.Stage(ctx, want); err != nil {
+		err = t.Prepare(ctx, want, have)
+		if err == nil {
+			err = t.Check(ctx)
+		}
+		if err != nil {
 			br.Action, br.Error = ActionFailed, err.Error()
 			r.fail("refused")
 			var he *HAProxyError
 			if errors.As(err, &he) {
-				return cmdutil.WithCode(cmdutil.ExitInvalid, err)
+				return fmt.Errorf("%w: %w", ErrRefused, err)
 			}
 			return err
 		}
@@ -183,6 +263,8 @@ func (r *Roll) drain(ctx context.Context, backends []string, name string, br *Ba
 		r.fail(err)
 		br.Action = ActionFailed
 		return errors.Join(err, r.ready(context.WithoutCancel(ctx), backends, name))
+	case left > 0 && r.DrainTimeout == 0:
+		r.end(fmt.Sprintf("%d session(s) stay with the old worker, which closes each keep-alive connection after its next response", left))
 	case left > 0:
 		r.end(fmt.Sprintf("timed out after %s with %d session(s) left; the old worker finishes them", r.DrainTimeout, left))
 	default:

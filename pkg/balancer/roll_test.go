@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/karana-project/karana/pkg/cmdutil"
 )
 
 type rig struct {
@@ -87,8 +85,8 @@ func TestRollInvalidRefusedBeforeAnyDrain(t *testing.T) {
 	if !strings.Contains(err.Error(), "lb2") || !strings.Contains(err.Error(), "unknown keyword 'bogus'") {
 		t.Errorf("error %q does not name lb2 and quote haproxy", err)
 	}
-	if cmdutil.ExitCode(err) != cmdutil.ExitInvalid {
-		t.Errorf("exit code %d, want %d", cmdutil.ExitCode(err), cmdutil.ExitInvalid)
+	if !errors.Is(err, ErrRefused) {
+		t.Errorf("error %v is not ErrRefused (exit 3)", err)
 	}
 	if want := []string{"lb1: stage", "lb2: stage"}; !reflect.DeepEqual(g.log, want) {
 		t.Errorf("steps %q, want only the checks %q", g.log, want)

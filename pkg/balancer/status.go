@@ -37,7 +37,10 @@ type InnerStatus struct {
 	// ConfigMatches is nil when the configuration could not be read.
 	ConfigMatches *bool    `json:"config_matches"`
 	Drift         []string `json:"drift,omitempty"` // paths that differ
-	Error         string   `json:"error,omitempty"`
+	// Live compares what it runs (routes, through its runtime API) with
+	// its files; nil when not compared (no runtime API or files).
+	Live  *LiveState `json:"live,omitempty"`
+	Error string     `json:"error,omitempty"`
 }
 
 // Healthy reports whether every inner balancer is UP and ready on lb0
@@ -48,6 +51,9 @@ func (r *StatusReport) Healthy() bool {
 	}
 	for _, in := range r.Inner {
 		if in.Admin != "ready" || in.Health != "up" || in.ConfigMatches == nil || !*in.ConfigMatches {
+			return false
+		}
+		if in.Live != nil && !in.Live.Matches() {
 			return false
 		}
 	}
@@ -101,6 +107,13 @@ func Status(ctx context.Context, opts StatusOptions) (*StatusReport, error) {
 		}
 		if t != nil {
 			compareConfig(ctx, t, want, renderErr, &in)
+			if in.Worker != nil {
+				if live, err := LiveStatus(ctx, rt(name), t); err == nil {
+					in.Live = live
+				} else if in.Error == "" {
+					in.Error = "comparing the live state: " + err.Error()
+				}
+			}
 		}
 		rep.Inner = append(rep.Inner, in)
 	}
@@ -134,12 +147,12 @@ func compareConfig(ctx context.Context, t Target, want Files, renderErr error, i
 		in.Error = fmt.Sprintf("rendering the inventory: %v", renderErr)
 		return
 	}
-	cur, err := t.Current(ctx)
+	cur, err := t.Sums(ctx)
 	if err != nil {
 		in.Error = err.Error()
 		return
 	}
-	in.Drift = want.Diff(cur)
+	in.Drift = want.Sums().Diff(cur)
 	ok := len(in.Drift) == 0
 	in.ConfigMatches = &ok
 }

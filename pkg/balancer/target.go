@@ -3,6 +3,8 @@ package balancer
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -42,15 +44,55 @@ func (fs Files) Diff(other Files) []string {
 	return d
 }
 
-// Target is one inner balancer's configuration and process, as the rolling
-// reload handles it. Stage never touches the live configuration.
+// Sums maps a path on a balancer to the SHA-256 (hex) of its content: what
+// is compared instead of the files themselves, so that a balancer with a
+// thousand certificates is compared by one command, not a thousand reads.
+type Sums map[string]string
+
+// Sums returns the digests of fs.
+func (fs Files) Sums() Sums {
+	out := make(Sums, len(fs))
+	for p, b := range fs {
+		sum := sha256.Sum256(b)
+		out[p] = hex.EncodeToString(sum[:])
+	}
+	return out
+}
+
+// Diff lists the paths whose digest differs between s and other, or that
+// only one of them has, sorted.
+func (s Sums) Diff(other Sums) []string {
+	var d []string
+	for p, h := range s {
+		if oh, ok := other[p]; !ok || oh != h {
+			d = append(d, p)
+		}
+	}
+	for p := range other {
+		if _, ok := s[p]; !ok {
+			d = append(d, p)
+		}
+	}
+	sort.Strings(d)
+	return d
+}
+
+// Target is one inner balancer's configuration and process, as the one
+// apply path handles it. Prepare and Check never touch the live
+// configuration.
 type Target interface {
 	Name() string
-	// Current reads the files karana manages on the balancer now.
-	Current(ctx context.Context) (Files, error)
-	// Stage writes files beside the live ones and checks them with
-	// `haproxy -c`; an invalid set is a *HAProxyError.
-	Stage(ctx context.Context, files Files) error
+	// Sums digests the files karana manages on the balancer now.
+	Sums(ctx context.Context) (Sums, error)
+	// Read returns one of those files.
+	Read(ctx context.Context, path string) ([]byte, error)
+	// Prepare lays files out beside the live ones (the stage), copying
+	// what have (the live digests) says is already there and sending the
+	// rest.
+	Prepare(ctx context.Context, files Files, have Sums) error
+	// Check runs `haproxy -c` on the stage; an invalid set is a
+	// *HAProxyError.
+	Check(ctx context.Context) error
 	// Commit swaps the staged files in, keeping the replaced ones.
 	Commit(ctx context.Context) error
 	// Restore puts back the files the last Commit replaced.
@@ -90,6 +132,7 @@ const (
 	stageDir = ".karana-stage"
 	prevDir  = ".karana-prev"
 	cfgName  = "haproxy.cfg"
+	sumsName = ".karana-sums" // the digests Sums last read
 	dataName = "karana"
 )
 
@@ -132,20 +175,51 @@ func (n *Node) sh(ctx context.Context, script string) (string, error) {
 	return n.run(ctx, "sh", "-ec", script, "karana", n.Dir)
 }
 
-// Current implements Target.
-func (n *Node) Current(ctx context.Context) (Files, error) {
-	list, err := n.sh(ctx, `cd "$1"; for f in `+cfgName+`; do [ -f "$f" ] && echo "$f"; done; [ -d `+dataName+` ] && find `+dataName+` -type f; true`)
+// Sums implements Target: one command digests every managed file. Its
+// output goes through a file (sumsName) that is pulled: output streamed
+// back by LXD exec was seen to arrive empty now and then under load
+// (pkg/lxd's TestIntegrationExecOutputComplete), and an empty answer
+// would read as "every file differs".
+func (n *Node) Sums(ctx context.Context) (Sums, error) {
+	_, err := n.sh(ctx, `cd "$1"; { [ -f `+cfgName+` ] && echo `+cfgName+`; [ -d `+dataName+` ] && find `+dataName+` -type f; true; } | xargs -r sha256sum > `+sumsName+`.tmp; mv -f `+sumsName+`.tmp `+sumsName)
 	if err != nil {
-		return nil, fmt.Errorf("listing the configuration of %s: %w", n.NodeName, err)
+		return nil, fmt.Errorf("reading the configuration of %s: %w", n.NodeName, err)
+	}
+	out, err := n.Host.Pull(ctx, path.Join(n.Dir, sumsName))
+	if err != nil {
+		return nil, fmt.Errorf("reading the configuration of %s: %w", n.NodeName, err)
+	}
+	sums := Sums{}
+	for _, l := range strings.Split(string(out), "\n") {
+		f := strings.Fields(l)
+		if len(f) != 2 || len(f[0]) != 64 {
+			continue
+		}
+		sums[path.Join(n.Dir, strings.TrimPrefix(f[1], "*"))] = f[0]
+	}
+	return sums, nil
+}
+
+// Read implements Target.
+func (n *Node) Read(ctx context.Context, p string) ([]byte, error) {
+	b, err := n.Host.Pull(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s on %s: %w", p, n.NodeName, err)
+	}
+	return b, nil
+}
+
+// Current reads every file karana manages on the balancer.
+func (n *Node) Current(ctx context.Context) (Files, error) {
+	sums, err := n.Sums(ctx)
+	if err != nil {
+		return nil, err
 	}
 	fs := Files{}
-	for _, rel := range strings.Fields(list) {
-		p := path.Join(n.Dir, rel)
-		b, err := n.Host.Pull(ctx, p)
-		if err != nil {
-			return nil, fmt.Errorf("reading the configuration of %s: %w", n.NodeName, err)
+	for p := range sums {
+		if fs[p], err = n.Read(ctx, p); err != nil {
+			return nil, err
 		}
-		fs[p] = b
 	}
 	return fs, nil
 }
@@ -158,19 +232,46 @@ func (n *Node) rel(p string) (string, error) {
 	return r, nil
 }
 
-// Stage implements Target.
+// Stage prepares files and checks them: what a reload needs first.
 func (n *Node) Stage(ctx context.Context, files Files) error {
+	have, err := n.Sums(ctx)
+	if err != nil {
+		return err
+	}
+	if err := n.Prepare(ctx, files, have); err != nil {
+		return err
+	}
+	return n.Check(ctx)
+}
+
+// Prepare implements Target. The stage starts as hard links to the live
+// files; every file to change is unlinked there first and sent anew, so
+// a live file is never written through its link.
+func (n *Node) Prepare(ctx context.Context, files Files, have Sums) error {
 	if _, ok := files[path.Join(n.Dir, cfgName)]; !ok {
 		return fmt.Errorf("%s: the new files have no %s", n.NodeName, path.Join(n.Dir, cfgName))
 	}
-	if _, err := n.sh(ctx, `cd "$1"; rm -rf `+stageDir+`; mkdir -m 0755 `+stageDir); err != nil {
-		return fmt.Errorf("preparing %s/%s: %w", n.Dir, stageDir, err)
-	}
-	for _, p := range files.Paths() {
+	want := files.Sums()
+	var send, drop []string
+	for _, p := range want.Diff(have) {
 		r, err := n.rel(p)
 		if err != nil {
 			return err
 		}
+		drop = append(drop, r)
+		if _, ok := files[p]; ok {
+			send = append(send, p)
+		}
+	}
+	script := `cd "$1"; shift; rm -rf ` + stageDir + `; mkdir -m 0755 ` + stageDir + `
+if [ -f ` + cfgName + ` ]; then cp -p ` + cfgName + ` ` + stageDir + `/; fi
+if [ -d ` + dataName + ` ]; then cp -al ` + dataName + ` ` + stageDir + `/; fi
+cd ` + stageDir + `; for f; do rm -f -- "$f"; done`
+	if _, err := n.run(ctx, append([]string{"sh", "-ec", script, "karana", n.Dir}, drop...)...); err != nil {
+		return fmt.Errorf("preparing %s/%s: %w", n.Dir, stageDir, err)
+	}
+	for _, p := range send {
+		r, _ := n.rel(p)
 		mode := os.FileMode(0o644)
 		if n.FileMode != nil {
 			mode = n.FileMode(p)
@@ -179,6 +280,11 @@ func (n *Node) Stage(ctx context.Context, files Files) error {
 			return fmt.Errorf("staging the new configuration on %s: %w", n.NodeName, err)
 		}
 	}
+	return nil
+}
+
+// Check implements Target.
+func (n *Node) Check(ctx context.Context) error {
 	bin := n.Haproxy
 	if bin == "" {
 		bin = "haproxy"

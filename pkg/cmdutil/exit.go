@@ -5,6 +5,8 @@ package cmdutil
 import (
 	"context"
 	"errors"
+
+	"github.com/karana-project/karana/pkg/balancer"
 )
 
 // Exit codes: the one table, documented in docs/cli.md.
@@ -57,8 +59,24 @@ func ExitCode(err error) int {
 	if errors.As(err, &e) {
 		return e.Code
 	}
+	if code, ok := domainCode(err); ok {
+		return code
+	}
 	if errors.Is(err, context.Canceled) {
 		return ExitInterrupted
 	}
 	return ExitFailure
+}
+
+// domainCode maps the domain packages' typed errors to exit codes: they
+// say what happened, this table what the process exits with.
+func domainCode(err error) (int, bool) {
+	var unreachable *balancer.UnreachableError
+	switch {
+	case errors.Is(err, balancer.ErrRefused):
+		return ExitInvalid, true
+	case errors.As(err, &unreachable):
+		return ExitUnavailable, true
+	}
+	return 0, false
 }

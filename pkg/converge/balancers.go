@@ -9,7 +9,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/karana-project/karana/pkg/balancer"
 	"github.com/karana-project/karana/pkg/inventory"
@@ -111,7 +110,25 @@ func (e *Engine) applyInner(ctx context.Context, inv *inventory.Inventory, files
 	if e.ApplyInner != nil {
 		return e.ApplyInner(ctx, e, inv, files)
 	}
-	return ReloadInnerInTurn(ctx, e, inv, files)
+	return ApplyInner(ctx, e, inv, files)
+}
+
+// ApplyInner is the one path to the inner balancers (balancer.Apply), on
+// the first run and with a balancer down as always: staged and checked by
+// haproxy -c in each, one at a time under the project's lock, rolled back
+// on failure; a change of routes alone goes through the runtime API.
+func ApplyInner(ctx context.Context, e *Engine, inv *inventory.Inventory, files map[string][]byte) (string, error) {
+	rep, err := balancer.Apply(ctx, balancer.ReloadOptions{Inventory: inv, LXD: e.LXD, Files: balancer.Files(files),
+		Live: true, Runtime: e.Runtime, Targets: e.InnerTargets})
+	var did []string
+	if rep != nil {
+		for _, b := range rep.Balancers {
+			if b.Action != balancer.ActionUnchanged {
+				did = append(did, b.Name+" "+b.Action)
+			}
+		}
+	}
+	return strings.Join(did, ", "), err
 }
 
 // applyBalancer pushes files that differ to balancer name and makes
@@ -120,7 +137,7 @@ func (e *Engine) applyBalancer(ctx context.Context, name string, files map[strin
 	role := BalancerRole(files)
 	if e.DryRun {
 		d, err := provision.Diff(ctx, e.LXD, name, role)
-		if errors.Is(err, lxd.ErrNotFound) || (err != nil && strings.Contains(err.Error(), "not running")) {
+		if errors.Is(err, lxd.ErrNotFound) || errors.Is(err, lxd.ErrNotRunning) {
 			return fmt.Sprintf("would write %d files", len(role.Files)), nil
 		}
 		if err != nil || len(d) == 0 {
@@ -128,29 +145,7 @@ func (e *Engine) applyBalancer(ctx context.Context, name string, files map[strin
 		}
 		return fmt.Sprintf("would write %s and reload", strings.Join(d, ", ")), nil
 	}
-	return provision.Apply(ctx, e.LXD, name, role, false)
-}
-
-// ReloadInnerInTurn is the plain rolling update: one inner balancer at a
-// time gets the files and reloads, and must answer its health check before
-// the next one is touched, so one of them always routes.
-func ReloadInnerInTurn(ctx context.Context, e *Engine, inv *inventory.Inventory, files map[string][]byte) (string, error) {
-	var did []string
-	for _, name := range inv.Balancers.Inner {
-		d, err := e.applyBalancer(ctx, name, files)
-		if err != nil {
-			return "", fmt.Errorf("balancer %s: %w", name, err)
-		}
-		if d == "" {
-			continue
-		}
-		did = append(did, name+": "+d)
-		addr := inv.InnerAddr(name)
-		if err := e.WaitHealthy(ctx, addr, InnerProbe(), 30*time.Second); err != nil {
-			return "", fmt.Errorf("balancer %s after reload: %w", name, err)
-		}
-	}
-	return strings.Join(did, "; "), nil
+	return provision.Apply(ctx, e.LXD, name, role, false) // lb0: static, see balancers.md
 }
 
 // InnerProbe is the inner balancers' health check.

@@ -88,7 +88,7 @@ func (e *Engine) start(ctx context.Context, name string) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		err := e.LXD.StartInstance(ctx, name)
-		if err == nil || !strings.Contains(err.Error(), "is busy running") || time.Now().After(deadline) {
+		if err == nil || !errors.Is(err, lxd.ErrBusy) || time.Now().After(deadline) {
 			if err != nil {
 				return fmt.Errorf("starting container %q: %w", name, err)
 			}

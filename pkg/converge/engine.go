@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/karana-project/karana/pkg/balancer"
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/lxd"
 	"github.com/karana-project/karana/pkg/provision"
@@ -41,8 +42,13 @@ type Engine struct {
 	// Binary is the karana executable pushed into API containers.
 	Binary []byte
 	// ApplyInner rolls a new configuration onto the inner balancers; nil
-	// means push and reload each one in turn (ReloadInnerInTurn).
+	// means the one path, balancer.Apply (ApplyInner).
 	ApplyInner InnerApplier
+	// Runtime reaches the balancers' runtime APIs; nil means their host
+	// sockets. InnerTargets, when set, replaces the inner balancers'
+	// containers (unit tests).
+	Runtime      balancer.Connector
+	InnerTargets func(name string) balancer.Target
 	// WaitHealthy and Bootstrap reach the services over the network;
 	// unit tests replace them.
 	WaitHealthy func(ctx context.Context, addr netip.Addr, p provision.Probe, timeout time.Duration) error

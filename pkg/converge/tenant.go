@@ -147,7 +147,7 @@ func (e *Engine) dryRole(ctx context.Context, t inventory.Tenant, r inventory.Ro
 	}
 	role := provision.ForRole(provision.Tenant{Inv: e.Inv, T: t, Secrets: sec, Binary: e.Binary}, r)
 	d, err := provision.Diff(ctx, e.LXD, name, role)
-	if err != nil && !errors.Is(err, lxd.ErrNotFound) && !strings.Contains(err.Error(), "not running") {
+	if err != nil && !errors.Is(err, lxd.ErrNotFound) && !errors.Is(err, lxd.ErrNotRunning) {
 		return &StepError{Step: "configuration", Object: name, Err: err}
 	}
 	if len(d) > 0 {

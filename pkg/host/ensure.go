@@ -200,3 +200,27 @@ func waitAnswering(ctx context.Context, socket string) error {
 		}
 	}
 }
+
+// EnsureCommand installs Debian package pkg with apt-get when cmd is not on
+// the PATH (or in /usr/sbin, /sbin): btrfs-progs for mkfs.btrfs, say.
+func EnsureCommand(ctx context.Context, cmd, pkg string) error {
+	if _, err := exec.LookPath(cmd); err == nil {
+		return nil
+	}
+	for _, dir := range []string{"/usr/sbin", "/sbin"} {
+		if exists(dir + "/" + cmd) {
+			return nil
+		}
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil {
+		return fmt.Errorf("%s is missing and this host has no apt-get: install %s", cmd, pkg)
+	}
+	env := append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	if err := command(ctx, env, "apt-get", "install", "-y", "--no-install-recommends", pkg); err != nil {
+		if uerr := command(ctx, env, "apt-get", "update"); uerr != nil {
+			return uerr
+		}
+		return command(ctx, env, "apt-get", "install", "-y", "--no-install-recommends", pkg)
+	}
+	return nil
+}

@@ -37,7 +37,7 @@ func TestIntegrationBuildAndLaunch(t *testing.T) {
 		t.Skip(err)
 	}
 	for _, ensure := range []func() (bool, error){
-		func() (bool, error) { return c.EnsureStoragePool(ctx, "karana", "dir") },
+		func() (bool, error) { return c.EnsureStoragePool(ctx, lxd.StoragePool{Name: "karana", Driver: "dir"}) },
 		func() (bool, error) {
 			return c.EnsureNetwork(ctx, testenv.Name("karanad1br0"), testenv.Subnet(16, 1, "/24"))
 		},

@@ -52,8 +52,13 @@ func (l LXD) Remote() bool { return strings.HasPrefix(l.Endpoint, "https://") }
 
 // Storage is the LXD storage pool the containers live on.
 type Storage struct {
-	Pool   string `yaml:"pool"`
-	Driver string `yaml:"driver"` // dir, btrfs, zfs, lvm
+	Pool string `yaml:"pool"`
+	// Driver of a pool `up` creates: btrfs when empty (on a loop file
+	// unless Source names a device), or dir, zfs, lvm. An existing pool is
+	// used with whatever driver it has unless Driver is set and differs.
+	Driver string `yaml:"driver"`
+	Source string `yaml:"source,omitempty"` // block device or path for a new pool; "" = a loop file
+	Size   string `yaml:"size,omitempty"`   // size of a new loop file, e.g. 20GiB
 }
 
 // Network is the LXD bridge the containers are attached to.

@@ -26,7 +26,6 @@ func (inv *Inventory) applyDefaults() {
 	def(&l.Project, "karana")
 	def(&l.Profile, "karana")
 	def(&l.Storage.Pool, "karana")
-	def(&l.Storage.Driver, "dir")
 	def(&l.Network.Name, "karanabr0")
 	def(&l.Network.IPv4, "10.0.12.1/24")
 	def(&inv.Images.Balancer, "karana/balancer")
@@ -53,6 +52,9 @@ func (inv *Inventory) applyDefaults() {
 	def(&s.InfluxDB.Host, "influx")
 	defInt(&s.InfluxDB.Port, 8086)
 }
+
+// sizeRe is an LXD size: a number and a binary or decimal unit.
+var sizeRe = regexp.MustCompile(`^[1-9][0-9]*(B|kB|MB|GB|TB|KiB|MiB|GiB|TiB)$`)
 
 var (
 	// An LXD instance name: a DNS label that does not start with a digit.
@@ -168,9 +170,15 @@ func (v *validator) validateLXD(l *LXD) {
 		}
 	}
 	switch l.Storage.Driver {
-	case "dir", "btrfs", "zfs", "lvm":
+	case "", "dir", "btrfs", "zfs", "lvm":
 	default:
-		v.at("lxd.storage.driver", "%q: want dir, btrfs, zfs or lvm", l.Storage.Driver)
+		v.at("lxd.storage.driver", "%q: want dir, btrfs, zfs or lvm (omitted: btrfs for a new pool)", l.Storage.Driver)
+	}
+	if s := l.Storage.Size; s != "" && !sizeRe.MatchString(s) {
+		v.at("lxd.storage.size", "%q: want a size such as 20GiB", s)
+	}
+	if l.Storage.Size != "" && l.Storage.Source != "" {
+		v.at("lxd.storage.size", "a size is for a loop file: drop it, or drop lxd.storage.source")
 	}
 	if n := l.Network.Name; len(n) > 15 || !containerNameRe.MatchString(n) {
 		v.at("lxd.network.name", "%q is not a valid interface name: lowercase letters, digits and '-', at most 15", n)

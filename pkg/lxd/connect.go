@@ -168,7 +168,7 @@ func (c *client) waitResult(ctx context.Context, op lxdclient.Operation, err err
 				return api.Operation{}, ctx.Err()
 			}
 			if werr != nil {
-				return api.Operation{}, werr
+				return api.Operation{}, notFound(werr)
 			}
 			return op.Get(), nil
 		case <-tick.C:
@@ -177,17 +177,28 @@ func (c *client) waitResult(ctx context.Context, op lxdclient.Operation, err err
 				continue
 			}
 			if got.Err != "" {
-				return *got, errors.New(got.Err)
+				return *got, notFound(errors.New(got.Err))
 			}
 			return *got, nil
 		}
 	}
 }
 
-// notFound maps a 404 from LXD to ErrNotFound, keeping LXD's message.
+// notFound turns LXD's answers that karana branches on into this
+// package's sentinel errors: 404 into ErrNotFound, and the two that LXD
+// only says in words (an instance not running, an instance busy with
+// another operation) into ErrNotRunning and ErrBusy. The words are matched
+// here and nowhere else.
 func notFound(err error) error {
-	if err != nil && api.StatusErrorCheck(err, http.StatusNotFound) {
+	switch {
+	case err == nil:
+		return nil
+	case api.StatusErrorCheck(err, http.StatusNotFound):
 		return fmt.Errorf("%w: %v", ErrNotFound, err)
+	case strings.Contains(err.Error(), "is not running"):
+		return fmt.Errorf("%w: %v", ErrNotRunning, err)
+	case strings.Contains(err.Error(), "is busy running"):
+		return fmt.Errorf("%w: %v", ErrBusy, err)
 	}
 	return err
 }

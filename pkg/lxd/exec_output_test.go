@@ -2,6 +2,7 @@ package lxd
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -50,5 +51,23 @@ func TestExecOutputCombinedKeepsBothStreams(t *testing.T) {
 	}
 	if _, ok := o.stdout.(io.ReaderFrom); ok {
 		t.Error("the writers must not offer ReadFrom")
+	}
+}
+
+func TestSentinelErrors(t *testing.T) {
+	for _, tt := range []struct {
+		msg  string
+		want error
+	}{
+		{"Instance is not running", ErrNotRunning},
+		{"Instance is busy running a \"create\" operation", ErrBusy},
+	} {
+		err := notFound(errors.New(tt.msg))
+		if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("%q: %v, want %v keeping LXD's words", tt.msg, err, tt.want)
+		}
+	}
+	if err := notFound(errors.New("other")); errors.Is(err, ErrNotRunning) || errors.Is(err, ErrBusy) || errors.Is(err, ErrNotFound) {
+		t.Errorf("an unrelated error became a sentinel: %v", err)
 	}
 }

@@ -115,7 +115,7 @@ func setup(t *testing.T, c lxd.Client) {
 		name string
 		fn   func() (bool, error)
 	}{
-		{"pool", func() (bool, error) { return c.EnsureStoragePool(ctx, testPool, "dir") }},
+		{"pool", func() (bool, error) { return c.EnsureStoragePool(ctx, lxd.StoragePool{Name: testPool, Driver: "dir"}) }},
 		{"network", func() (bool, error) { return c.EnsureNetwork(ctx, testBridge, testCIDR) }},
 		{"project", func() (bool, error) { return c.EnsureProject(ctx, testProject) }},
 		{"profile", func() (bool, error) { return c.EnsureProfile(ctx, testProfile, testPool, testBridge) }},

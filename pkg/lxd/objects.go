@@ -79,29 +79,50 @@ func (c *client) EnsureNetwork(ctx context.Context, name, ipv4CIDR string) (bool
 	return true, nil
 }
 
-// EnsureStoragePool creates the pool with driver ("dir" when empty). An
-// existing pool with another driver is an error: drivers cannot change.
-func (c *client) EnsureStoragePool(ctx context.Context, name, driver string) (bool, error) {
-	if driver == "" {
-		driver = "dir"
-	}
+// EnsureStoragePool creates the pool, or checks an existing one's driver
+// when the pool names one: drivers cannot change, and an existing pool of
+// another driver (a dir pool from before btrfs was the default) is used
+// as it is when no driver is asked for.
+func (c *client) EnsureStoragePool(ctx context.Context, pool StoragePool) (bool, error) {
 	s := c.host(ctx)
-	p, _, err := s.GetStoragePool(name)
+	p, _, err := s.GetStoragePool(pool.Name)
 	if isNotFound(err) {
-		req := api.StoragePoolsPost{Name: name, Driver: driver,
-			StoragePoolPut: api.StoragePoolPut{Description: "karana containers"}}
+		driver := pool.Driver
+		if driver == "" {
+			driver = DefaultDriver
+		}
+		cfg := map[string]string{}
+		if pool.Source != "" {
+			cfg["source"] = pool.Source
+		}
+		if pool.Size != "" && driver != "dir" {
+			cfg["size"] = pool.Size
+		}
+		req := api.StoragePoolsPost{Name: pool.Name, Driver: driver,
+			StoragePoolPut: api.StoragePoolPut{Description: "karana containers", Config: cfg}}
 		if err := s.CreateStoragePool(req); err != nil {
-			return false, fmt.Errorf("creating storage pool %q: %w", name, err)
+			return false, fmt.Errorf("creating storage pool %q (%s): %w", pool.Name, driver, err)
 		}
 		return true, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("getting storage pool %q: %w", name, err)
+		return false, fmt.Errorf("getting storage pool %q: %w", pool.Name, err)
 	}
-	if p.Driver != driver {
-		return false, fmt.Errorf("storage pool %q exists with driver %q, not %q", name, p.Driver, driver)
+	if pool.Driver != "" && p.Driver != pool.Driver {
+		return false, fmt.Errorf("storage pool %q exists with driver %q, not %q: drivers cannot change; "+
+			"omit lxd.storage.driver to use it as it is, or name another pool", pool.Name, p.Driver, pool.Driver)
 	}
 	return false, nil
+}
+
+// StoragePoolDriver returns the driver of an existing pool, ErrNotFound
+// when there is none.
+func (c *client) StoragePoolDriver(ctx context.Context, name string) (string, error) {
+	p, _, err := c.host(ctx).GetStoragePool(name)
+	if err != nil {
+		return "", fmt.Errorf("getting storage pool %q: %w", name, notFound(err))
+	}
+	return p.Driver, nil
 }
 
 // EnsureProfile creates the profile in the client's project with the root

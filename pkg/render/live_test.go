@@ -94,7 +94,7 @@ func TestInnerRoutesLive(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if want := `haproxy_backend_http_responses_total{proxy="acme-grafana",code="2xx"} 2`; !strings.Contains(string(b), want) {
+	if want := `haproxy_server_http_responses_total{proxy="be_tenants",server="acme-grafana",code="2xx"} 2`; !strings.Contains(string(b), want) {
 		t.Errorf("/metrics lacks %s:\n%.2000s", want, b)
 	}
 	// The request ring holds what karana status reads: each routed request.

@@ -41,7 +41,8 @@ type innerView struct {
 	Ring                             word
 	RingSize                         int
 	CrtList, HostMap, UnknownBackend word
-	Backends                         []server // backend and its one server share the container's name
+	TenantsBackend                   word
+	Servers                          []server // one per tenant service, named as its container
 }
 
 type mapEntry struct{ Host, Backend word }
@@ -104,6 +105,7 @@ func buildModel(inv *inventory.Inventory) (*model, error) {
 		HardStopAfter: m.outer.HardStopAfter, Socket: m.outer.Socket, HealthURI: m.outer.HealthURI, HealthPort: HealthPort,
 		MetricsPort: inventory.BalancerMetricsPort, Ring: c.word("ring", traffic.Ring), RingSize: traffic.RingSize,
 		CrtList: c.word("crt-list", CrtList), HostMap: c.word("map", MapFile), UnknownBackend: c.word("backend", UnknownBackend),
+		TenantsBackend: c.word("backend", TenantsBackend),
 	}
 	addTenants(c, inv, m)
 	if c.err != nil {
@@ -146,7 +148,7 @@ func addTenants(c *checker, inv *inventory.Inventory, m *model) {
 		svcs = append(svcs, svc{role: s.role, host: c.name("services."+s.key+".host", s.svc.Host),
 			portNum: port(c, "services."+s.key+".port", s.svc.Port)})
 	}
-	m.inner.Backends = make([]server, 0, len(ts)*len(svcs))
+	m.inner.Servers = make([]server, 0, len(ts)*len(svcs))
 	m.hosts = make([]mapEntry, 0, len(ts)*len(svcs))
 	m.crts = make([]crtEntry, 1, len(ts)+1)
 	m.certs = make([]tenantCert, 1, len(ts)+1)
@@ -159,7 +161,7 @@ func addTenants(c *checker, inv *inventory.Inventory, m *model) {
 		domain := c.domain(where+": domain", t.Domain)
 		for _, s := range svcs {
 			backend := name + "-" + word(s.role)
-			m.inner.Backends = append(m.inner.Backends, server{Name: backend, Addr: word(inv.TenantAddr(*t, s.role).String()), Port: s.portNum})
+			m.inner.Servers = append(m.inner.Servers, server{Name: backend, Addr: word(inv.TenantAddr(*t, s.role).String()), Port: s.portNum})
 			m.hosts = append(m.hosts, mapEntry{Host: s.host + "." + domain, Backend: backend})
 		}
 		dst := CertsDir + "/" + t.Domain + ".pem"
@@ -171,10 +173,10 @@ func addTenants(c *checker, inv *inventory.Inventory, m *model) {
 		m.certs = append(m.certs, tc)
 	}
 	// Tenants are sorted by name, but "a-b-api" sorts before "a-grafana":
-	// sort the backends themselves. The host map follows the backends, so
+	// sort the servers themselves. The host map follows the servers, so
 	// a tenant's entries stay one block in a diff (HAProxy indexes the
 	// map; its order is free).
-	sort.Slice(m.inner.Backends, func(i, j int) bool { return m.inner.Backends[i].Name < m.inner.Backends[j].Name })
+	sort.Slice(m.inner.Servers, func(i, j int) bool { return m.inner.Servers[i].Name < m.inner.Servers[j].Name })
 	sort.Slice(m.hosts, func(i, j int) bool { return m.hosts[i].Backend < m.hosts[j].Backend })
 	rest := m.crts[1:] // the default stays first
 	sort.Slice(rest, func(i, j int) bool { return rest[i].File < rest[j].File })

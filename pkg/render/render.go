@@ -39,6 +39,10 @@ const (
 	OuterHTTPSBackend = "be_https"
 	// UnknownBackend answers 404 on the inner balancers for unknown hosts.
 	UnknownBackend = "be_unknown"
+	// TenantsBackend holds every tenant service as one server named
+	// <tenant>-<role>, chosen by the host map: servers are what HAProxy
+	// 2.6's runtime API can add and delete, backends are not.
+	TenantsBackend = "be_tenants"
 )
 
 // Files of the render folder (Output.Files keys).

@@ -14,6 +14,7 @@ import (
 	"github.com/karana-project/karana/pkg/haproxy"
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/tlsgen"
+	"github.com/karana-project/karana/pkg/traffic"
 )
 
 const baseYAML = `lxd:
@@ -89,7 +90,7 @@ func TestRenderRoutes(t *testing.T) {
 	}
 	inner := string(out.Files[InnerFile])
 	slot1 := inv.TenantAddr(inv.Tenants[0], inventory.RoleGrafana).String() // t00001 is first
-	if !strings.Contains(inner, "server t00001-grafana "+slot1+":3000 check inter 5s") {
+	if !strings.Contains(inner, "backend "+TenantsBackend+"\n") || !strings.Contains(inner, "server t00001-grafana "+slot1+":3000 weight 0 check inter 5s") {
 		t.Errorf("inner.cfg lacks t00001's grafana server at %s:\n%s", slot1, inner)
 	}
 	if n := strings.Count(inner, "map("); n != 1 {
@@ -307,5 +308,11 @@ func TestValidateNoTenants(t *testing.T) {
 	out := mustRender(t, testInventory(t, 0), Options{GenerateCerts: true})
 	if err := Validate(context.Background(), out); err != nil {
 		t.Errorf("an inventory without tenants renders an invalid configuration: %v", err)
+	}
+}
+
+func TestTenantsBackendIsTraffics(t *testing.T) {
+	if TenantsBackend != traffic.TenantsBackend {
+		t.Errorf("render names the tenants' backend %q, pkg/traffic reads %q", TenantsBackend, traffic.TenantsBackend)
 	}
 }

@@ -16,6 +16,17 @@ import (
 // the host map, the crt-list and every certificate. The error quotes
 // HAProxy (a *haproxy.CheckError) or is haproxy.ErrNotFound.
 func Validate(ctx context.Context, o *Output) error {
+	return validate(ctx, o, OuterFile, InnerFile)
+}
+
+// ValidateOuter runs `haproxy -c` on lb0's configuration alone: `up`
+// pushes it in place, while the inner balancers' files are checked inside
+// each of them by the apply path (balancer.Apply).
+func ValidateOuter(ctx context.Context, o *Output) error {
+	return validate(ctx, &Output{Files: map[string][]byte{OuterFile: o.Files[OuterFile]}}, OuterFile)
+}
+
+func validate(ctx context.Context, o *Output, check ...string) error {
 	if len(o.Missing) > 0 {
 		return fmt.Errorf("cannot check the configuration: %d certificates are missing (%s)", len(o.Missing), strings.Join(o.Missing, ", "))
 	}
@@ -38,7 +49,7 @@ func Validate(ctx context.Context, o *Output) error {
 			return fmt.Errorf("preparing the check: %w", err)
 		}
 	}
-	for _, name := range []string{OuterFile, InnerFile} {
+	for _, name := range check {
 		err := haproxy.Check(ctx, filepath.Join(tmp, name))
 		var ce *haproxy.CheckError
 		if errors.As(err, &ce) {

@@ -67,13 +67,14 @@ func Config(inv *inventory.Inventory, interval time.Duration) ([]byte, error) {
 			Labels:  map[string]string{"karana_project": project, "balancer": name},
 		})
 	}
-	// The inner balancers' backends are named <tenant>-<role>: a tenant
-	// label lets a query sum one tenant's services.
+	// The inner balancers' tenant services are the servers of be_tenants,
+	// named <tenant>-<role>: a tenant label lets a query sum one tenant's
+	// services.
 	roles := make([]string, len(inventory.Roles))
 	for i, r := range inventory.Roles {
 		roles[i] = string(r)
 	}
-	bal.MetricRelabelConfigs = []relabel{{SourceLabels: []string{"proxy"}, Regex: "(.+)-(" + strings.Join(roles, "|") + ")",
+	bal.MetricRelabelConfigs = []relabel{{SourceLabels: []string{"server"}, Regex: "(.+)-(" + strings.Join(roles, "|") + ")",
 		TargetLabel: "tenant", Replacement: "$1"}}
 	api := job{JobName: APIJob, MetricsPath: "/metrics", StaticConfigs: []targets{}}
 	for _, t := range inv.Tenants {

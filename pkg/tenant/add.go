@@ -77,6 +77,10 @@ func Record(path string, t inventory.Tenant) (inv *inventory.Inventory, rec inve
 
 // Deps are the outside parts Add and Remove use.
 type Deps struct {
+	// Validate checks a rendered tree (render.Validate). The inner
+	// balancers' files are checked by the apply path in each balancer (or,
+	// for a live change, its certificates in Go), so tenant changes need
+	// no check on the host; kept for callers that want one anyway.
 	Validate func(ctx context.Context, o *render.Output) error
 }
 
@@ -94,7 +98,9 @@ func Converge(ctx context.Context, e *converge.Engine, d Deps, t inventory.Tenan
 	})
 }
 
-// Route renders the balancers for inv and rolls the inner ones.
+// Route renders the balancers for inv and applies the inner ones' files
+// through the one path (live when only routes change), then records them
+// in rendered/ so that `balancer render --check` agrees with the host.
 func Route(ctx context.Context, e *converge.Engine, d Deps, inv *inventory.Inventory) error {
 	var out *render.Output
 	err := e.Step("balancer", "configuration", "rendering balancer configuration", func() (string, error) {
@@ -107,9 +113,6 @@ func Route(ctx context.Context, e *converge.Engine, d Deps, inv *inventory.Inven
 				return "", err
 			}
 		}
-		if err := render.Write(render.DefaultDir(inv), o); err != nil {
-			return "", err
-		}
 		out = o
 		if len(o.Generated) > 0 {
 			return fmt.Sprintf("%d self-signed certificate(s) generated", len(o.Generated)), nil
@@ -119,7 +122,10 @@ func Route(ctx context.Context, e *converge.Engine, d Deps, inv *inventory.Inven
 	if err != nil {
 		return err
 	}
-	return e.InnerConfig(ctx, inv, out)
+	if err := e.InnerConfig(ctx, inv, out); err != nil {
+		return err
+	}
+	return render.Write(render.DefaultDir(inv), out)
 }
 
 // CheckThroughOuter asks lb0 for the tenant's API /healthz and InfluxDB

@@ -45,6 +45,10 @@ type Sample struct {
 	Backends map[string]*Requests
 }
 
+// TenantsBackend is render.TenantsBackend (render imports this package;
+// a render test keeps the two equal): its servers are the tenant services.
+const TenantsBackend = "be_tenants"
+
 // Requests are one backend's requests in a sample.
 type Requests struct {
 	Count, Count5xx int
@@ -100,9 +104,14 @@ func Parse(events string, now time.Time, window time.Duration) *Sample {
 		if at.Before(from) || at.After(now.Add(time.Second)) {
 			continue
 		}
-		backend, _, ok := strings.Cut(f[4], "/")
+		backend, server, ok := strings.Cut(f[4], "/")
 		if !ok {
 			continue
+		}
+		if backend == TenantsBackend {
+			// Every tenant service is a server of be_tenants, named as
+			// its container: the figures are the server's.
+			backend = server
 		}
 		status, err := strconv.Atoi(f[6])
 		if err != nil {

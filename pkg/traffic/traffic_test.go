@@ -45,3 +45,13 @@ func TestParseAndCombine(t *testing.T) {
 		t.Errorf("empty: %v", e)
 	}
 }
+
+func TestTenantServersCountAsTheirService(t *testing.T) {
+	now := time.Now()
+	l := fmt.Sprintf(`%s 10.0.12.2:40000 [01/Dec/2026:15:03:38.403] fe_https~ be_tenants/acme-api 0/0/0/5/5 200 73 - - ---- 1/1/0/0/0 0/0 "GET / HTTP/1.1"`,
+		now.Add(-time.Second).Format(time.RFC3339Nano))
+	s := Parse(l, now, time.Minute)
+	if r := s.Backends["acme-api"]; r == nil || r.Count != 1 {
+		t.Errorf("a be_tenants/acme-api request is not acme-api's: %+v", s.Backends)
+	}
+}

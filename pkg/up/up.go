@@ -74,6 +74,13 @@ func Run(ctx context.Context, e *converge.Engine, d Deps) error {
 	if err := e.Balancers(ctx, out); err != nil {
 		return err
 	}
+	if out != nil && !e.DryRun {
+		// rendered/ shows what the balancers were given, so that
+		// `balancer render --check` agrees with a converged host.
+		if err := render.Write(render.DefaultDir(e.Inv), out); err != nil {
+			return err
+		}
+	}
 	if d.Binary != nil && e.Binary == nil && len(e.Inv.Tenants) > 0 {
 		b, err := d.Binary()
 		if err != nil {
@@ -122,8 +129,8 @@ func Initialise(ctx context.Context, e *converge.Engine) error {
 		object, title string
 		fn            func() (bool, error)
 	}{
-		{"storage pool " + l.Storage.Pool, "storage pool " + l.Storage.Pool + " (" + l.Storage.Driver + ")",
-			func() (bool, error) { return e.LXD.EnsureStoragePool(ctx, l.Storage.Pool, l.Storage.Driver) }},
+		{"storage pool " + l.Storage.Pool, "storage pool " + l.Storage.Pool + " (" + driverWord(l.Storage.Driver) + ")",
+			func() (bool, error) { return ensurePool(ctx, e, l.Storage) }},
 		{"network " + l.Network.Name, "bridge " + l.Network.Name + " " + l.Network.IPv4,
 			func() (bool, error) { return e.LXD.EnsureNetwork(ctx, l.Network.Name, l.Network.IPv4) }},
 		{"project " + l.Project, "project " + l.Project,
@@ -151,6 +158,37 @@ func Initialise(ctx context.Context, e *converge.Engine) error {
 		}
 	}
 	return nil
+}
+
+func driverWord(d string) string {
+	if d == "" {
+		return lxd.DefaultDriver + " unless it exists"
+	}
+	return d
+}
+
+// ensurePool creates the storage pool when it is missing: btrfs on a loop
+// file unless the inventory names a driver or a source. Creating a btrfs
+// pool needs mkfs.btrfs on the LXD host: btrfs-progs is installed first
+// when it is missing and the daemon is local. An existing pool is used with
+// its driver (a dir pool made before btrfs was the default keeps working).
+func ensurePool(ctx context.Context, e *converge.Engine, s inventory.Storage) (bool, error) {
+	want := lxd.StoragePool{Name: s.Pool, Driver: s.Driver, Source: s.Source, Size: s.Size}
+	_, err := e.LXD.StoragePoolDriver(ctx, s.Pool)
+	if errors.Is(err, lxd.ErrNotFound) && (s.Driver == "" || s.Driver == "btrfs") && strings.HasPrefix(e.Inv.LXD.Endpoint, "unix") && EnsureBtrfsProgs != nil {
+		if err := EnsureBtrfsProgs(ctx); err != nil {
+			return false, fmt.Errorf("storage pool %s needs btrfs-progs (mkfs.btrfs): %w; or set lxd.storage.driver: dir", s.Pool, err)
+		}
+	} else if err != nil && !errors.Is(err, lxd.ErrNotFound) {
+		return false, err
+	}
+	return e.LXD.EnsureStoragePool(ctx, want)
+}
+
+// EnsureBtrfsProgs installs btrfs-progs when mkfs.btrfs is missing
+// (host.EnsurePackage); tests replace it.
+var EnsureBtrfsProgs = func(ctx context.Context) error {
+	return host.EnsureCommand(ctx, "mkfs.btrfs", "btrfs-progs")
 }
 
 // images makes sure every local image the inventory names exists.
@@ -186,8 +224,8 @@ func images(ctx context.Context, e *converge.Engine, d Deps) error {
 	return nil
 }
 
-// renderChecked renders the balancer files and checks them with haproxy
-// -c. A dry run generates no certificates.
+// renderChecked renders the balancer files and checks them with
+// Deps.Validate. A dry run generates no certificates.
 func renderChecked(ctx context.Context, e *converge.Engine, d Deps) (*render.Output, error) {
 	o, err := render.Render(e.Inv, render.Options{GenerateCerts: !e.DryRun})
 	if err != nil {
@@ -197,14 +235,9 @@ func renderChecked(ctx context.Context, e *converge.Engine, d Deps) (*render.Out
 		return nil, nil
 	}
 	if d.Validate != nil {
+		// lb0's configuration (render.ValidateOuter): the inner ones are
+		// checked inside each balancer by the apply path.
 		if err := d.Validate(ctx, o); err != nil {
-			return nil, err
-		}
-	}
-	if !e.DryRun {
-		// rendered/ shows what the balancers are given, so that
-		// `balancer render --check` agrees with a converged host.
-		if err := render.Write(render.DefaultDir(e.Inv), o); err != nil {
 			return nil, err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/karana-project/karana/pkg/balancer/balancerfake"
 	"github.com/karana-project/karana/pkg/converge"
 	"github.com/karana-project/karana/pkg/host"
 	"github.com/karana-project/karana/pkg/inventory"
@@ -56,13 +57,27 @@ func setup(t *testing.T) (*inventory.Inventory, *lxdfake.Fake) {
 	return inv, f
 }
 
+// balancers are lb0, lb1 and lb2 behind the LXD fake: their runtime APIs
+// and the inner balancers' files, in memory.
+var balancers = map[*lxdfake.Fake]*balancerfake.Balancers{}
+
 func engine(inv *inventory.Inventory, f *lxdfake.Fake) *converge.Engine {
 	e := converge.NewEngine(f, inv, quiet{})
+	b := balancers[f]
+	if b == nil {
+		b = balancerfake.New("lb0", "lb1", "lb2")
+		b.Stop("lb1") // a first run: Debian's haproxy, DOWN on lb0
+		b.Stop("lb2")
+		balancers[f] = b
+	}
+	e.Runtime, e.InnerTargets = b.Connector(), b.Target
 	e.Binary = []byte("karana binary")
 	e.WaitHealthy = func(context.Context, netip.Addr, provision.Probe, time.Duration) error { return nil }
 	e.Bootstrap = func(context.Context, string, secrets.Credential) error { return nil }
 	return e
 }
+
+func init() { EnsureBtrfsProgs = func(context.Context) error { return nil } }
 
 var deps = Deps{
 	EnsureLXD: func(context.Context, host.Progress) (bool, error) { return false, nil },
@@ -104,8 +119,14 @@ func TestUpConvergesThenChangesNothing(t *testing.T) {
 	if !strings.Contains(string(f.Files["alpha-influx"][provision.InfluxConfPath]), "auth-enabled = true") {
 		t.Error("influxdb.conf not pushed")
 	}
-	if len(f.Files["lb1"]["/etc/haproxy/haproxy.cfg"]) == 0 || len(f.Files["lb0"]["/etc/haproxy/haproxy.cfg"]) == 0 {
+	if len(balancers[f].Nodes["lb1"].Files["/etc/haproxy/haproxy.cfg"]) == 0 || len(f.Files["lb0"]["/etc/haproxy/haproxy.cfg"]) == 0 {
 		t.Error("haproxy.cfg not pushed")
+	}
+	// The first run reaches the inner balancers by the one path: both
+	// checked before either changes, no drain (they carried no traffic).
+	log := strings.Join(balancers[f].Logged(), "\n")
+	if !strings.Contains(log, "lb1: stage\nlb1: haproxy -c\nlb2: stage\nlb2: haproxy -c\nlb1: commit\nlb1: reload") || strings.Contains(log, "drain") {
+		t.Errorf("first run's balancer steps:\n%s", log)
 	}
 	st, err := os.Stat(filepath.Join(inv.SecretsDir(), "alpha.yaml"))
 	if err != nil || st.Mode().Perm() != 0o600 {
@@ -177,5 +198,47 @@ func TestUpMissingImageWithoutBuilder(t *testing.T) {
 	err := Run(context.Background(), engine(inv, f), deps)
 	if err == nil || !strings.Contains(err.Error(), "karana image build") {
 		t.Fatalf("error %v", err)
+	}
+}
+
+func TestUpStoragePool(t *testing.T) {
+	installs := 0
+	old := EnsureBtrfsProgs
+	EnsureBtrfsProgs = func(context.Context) error { installs++; return nil }
+	defer func() { EnsureBtrfsProgs = old }()
+	for _, tt := range []struct {
+		name, driver, existing string
+		want, wantErr          string
+		install                bool
+	}{
+		{name: "new pool: btrfs on a loop file", want: "btrfs", install: true},
+		{name: "dir kept as an inventory choice", driver: "dir", want: "dir"},
+		{name: "an existing dir pool keeps working", existing: "dir", want: "dir"},
+		{name: "an explicit driver must match", driver: "btrfs", existing: "dir", wantErr: `exists with driver "dir", not "btrfs"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			installs = 0
+			inv, f := setup(t)
+			inv.LXD.Storage.Driver = tt.driver
+			if tt.existing != "" {
+				f.Pools["karana"] = tt.existing
+			}
+			err := Initialise(context.Background(), engine(inv, f))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := f.Pools["karana"]; got != tt.want {
+				t.Errorf("pool driver %q, want %q", got, tt.want)
+			}
+			if (installs > 0) != tt.install {
+				t.Errorf("btrfs-progs ensured %d times, want %v", installs, tt.install)
+			}
+		})
 	}
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/karana-project/karana/pkg/backup"
 	"github.com/karana-project/karana/pkg/cmdutil"
-	"github.com/karana-project/karana/pkg/converge"
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/iostreams"
 	"github.com/karana-project/karana/pkg/lxd"
@@ -134,7 +133,7 @@ func backupRun(ctx context.Context, opts *Options) error {
 		}
 		rows = append(rows, []string{r.Tenant, r.ID, backup.HumanSize(r.Size), fmt.Sprintf("%.1fs", r.Seconds), result})
 	}
-	if err := converge.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), []string{"TENANT", "BACKUP", "SIZE", "TOOK", "RESULT"}, rows); err != nil {
+	if err := cmdutil.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), []string{"TENANT", "BACKUP", "SIZE", "TOOK", "RESULT"}, rows); err != nil {
 		return err
 	}
 	return runErr
@@ -179,5 +178,5 @@ func listRun(opts *Options) error {
 	for _, l := range out {
 		rows = append(rows, []string{l.Tenant, l.ID, l.Time.Local().Format(time.DateTime), backup.HumanSize(l.Size)})
 	}
-	return converge.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), []string{"TENANT", "BACKUP", "TIME", "SIZE"}, rows)
+	return cmdutil.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), []string{"TENANT", "BACKUP", "TIME", "SIZE"}, rows)
 }

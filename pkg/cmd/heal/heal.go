@@ -153,7 +153,6 @@ func round(ctx context.Context, opts *Options, bin []byte) Round {
 		return r
 	}
 	e := converge.NewEngine(c, inv, cmdutil.NewProgress(opts.IO))
-	e.ApplyInner = converge.RollingReload
 	e.Binary = bin
 	acts, err := opts.Healer.Round(ctx, e, opts.Deps)
 	r.Actions = append(r.Actions, acts...)
@@ -189,7 +188,7 @@ func show(opts *Options, r Round) error {
 	}
 	if len(rows) > 0 {
 		fmt.Fprintf(opts.IO.Out, "%s\n", stamp)
-		if err := converge.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), []string{"TENANT", "CONTAINER", "PROBLEM", "DID", "DOWN"}, rows); err != nil {
+		if err := cmdutil.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), []string{"TENANT", "CONTAINER", "PROBLEM", "DID", "DOWN"}, rows); err != nil {
 			return err
 		}
 	}

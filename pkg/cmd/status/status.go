@@ -112,7 +112,7 @@ func statusRun(ctx context.Context, opts *Options) error {
 		if clustered {
 			header = append([]string{"GROUP", "CONTAINER", "STATE", "ADDRESS", "MEMBER"}, header[4:]...)
 		}
-		err = converge.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), header, table)
+		err = cmdutil.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), header, table)
 	}
 	if err != nil {
 		return err

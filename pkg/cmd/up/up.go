@@ -101,7 +101,7 @@ func RealDeps() upkg.Deps {
 		},
 		Connect:    lxd.ConnectInventory,
 		BuildImage: buildImage,
-		Validate:   render.Validate,
+		Validate:   render.ValidateOuter,
 		Binary:     converge.ReadBinary,
 	}
 }
@@ -120,7 +120,6 @@ func upRun(ctx context.Context, opts *Options) error {
 	}
 	e := converge.NewEngine(opts.LXD, inv, cmdutil.NewProgress(opts.IO))
 	e.DryRun = opts.DryRun
-	e.ApplyInner = converge.RollingReload
 	runErr := upkg.Run(ctx, e, opts.Deps)
 	if runErr == nil && !opts.DryRun && opts.Schedule != nil {
 		runErr = schedule(ctx, e, opts)
@@ -140,7 +139,7 @@ func upRun(ctx context.Context, opts *Options) error {
 		}
 		return runErr
 	}
-	if err := converge.WriteSummary(opts.IO.Out, opts.IO.IsStdoutTTY(), e.Report, opts.DryRun); err != nil {
+	if err := cmdutil.WriteSummary(opts.IO.Out, opts.IO.IsStdoutTTY(), e.Report, opts.DryRun); err != nil {
 		return err
 	}
 	return runErr

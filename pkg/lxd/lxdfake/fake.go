@@ -105,8 +105,33 @@ func ensure[V comparable](f *Fake, m map[string]V, method, name string, v V) (bo
 	return true, nil
 }
 
-func (f *Fake) EnsureStoragePool(_ context.Context, name, driver string) (bool, error) {
-	return ensure(f, f.Pools, "EnsureStoragePool", name, driver)
+func (f *Fake) EnsureStoragePool(_ context.Context, pool lxd.StoragePool) (bool, error) {
+	f.mu.Lock()
+	have, ok := f.Pools[pool.Name]
+	f.mu.Unlock()
+	if ok && pool.Driver == "" {
+		pool.Driver = have // an existing pool keeps its driver
+	}
+	if ok && have != pool.Driver {
+		return false, fmt.Errorf("storage pool %q exists with driver %q, not %q", pool.Name, have, pool.Driver)
+	}
+	if pool.Driver == "" {
+		pool.Driver = lxd.DefaultDriver
+	}
+	return ensure(f, f.Pools, "EnsureStoragePool", pool.Name, pool.Driver)
+}
+
+func (f *Fake) StoragePoolDriver(_ context.Context, name string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("StoragePoolDriver", name); err != nil {
+		return "", err
+	}
+	d, ok := f.Pools[name]
+	if !ok {
+		return "", notFound("storage pool", name)
+	}
+	return d, nil
 }
 
 func (f *Fake) EnsureNetwork(_ context.Context, name, cidr string) (bool, error) {

@@ -138,7 +138,7 @@ func (f *Fake) Exec(_ context.Context, name string, cmd []string, stdin io.Reade
 		return -1, notFound("container", name)
 	}
 	if in.Status != "Running" {
-		return -1, fmt.Errorf("running %q in container %q: container is not running", strings.Join(cmd, " "), name)
+		return -1, fmt.Errorf("running %q in container %q: %w", strings.Join(cmd, " "), name, lxd.ErrNotRunning)
 	}
 	if fn == nil {
 		return 0, nil

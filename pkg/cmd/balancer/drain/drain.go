@@ -20,7 +20,7 @@ import (
 type Options struct {
 	IO        *iostreams.IOStreams
 	Inventory func() (*inventory.Inventory, error)
-	Runtime   func(name string) balancer.Runtime // nil: the host sockets, or through LXD for a remote daemon
+	Runtime   balancer.Connector // nil: the host sockets, or through LXD for a remote daemon
 	// Connect reaches LXD, which a remote daemon's runtime sockets need.
 	Connect func(context.Context, *inventory.Inventory) (lxd.Client, error)
 

@@ -23,10 +23,12 @@ type Options struct {
 	IO        *iostreams.IOStreams
 	Inventory func() (*inventory.Inventory, error)
 	LXD       func(context.Context, *inventory.Inventory) (lxd.Client, error)
-	Runtime   func(name string) balancer.Runtime // nil: the host sockets
+	Runtime   balancer.Connector // nil: the host sockets
 
 	DrainTimeout time.Duration
 	DryRun       bool
+	Force        bool
+	Live         bool
 	Output       string
 }
 
@@ -45,13 +47,23 @@ func NewCmdReload(f *cmdutil.Factory, runF func(context.Context, *Options) error
 			Then, for lb1 and then lb2 (the inventory's balancers.inner, in order):
 			  1. refuse if another inner balancer is not UP and ready on lb0;
 			  2. set server <backend>/<lb> state drain on lb0, in both of its backends;
-			  3. wait until its sessions and queue on lb0 are 0, or --drain-timeout;
+			  3. with --drain-timeout, wait until its sessions and queue on lb0 are 0
+			     or that long (by default not: lb0 sends it no new connection, and
+			     the old worker moves keep-alive clients off by closing each of their
+			     connections after its next response);
 			  4. put the new files in place (each renamed over the old one);
 			  5. reload haproxy seamlessly: the old worker finishes its connections,
 			     capped by balancers.hard_stop_after;
 			  6. wait for the new worker and for lb0's health check to see it UP;
 			  7. set its state back to ready.
-			A balancer whose configuration already matches is skipped.
+			A balancer whose configuration already matches is skipped, unless --force
+			(which reloads it from its files: what brings a balancer whose live state
+			drifted, see balancer status, back to its files).
+
+			With --live, a balancer whose tenant routes alone differ (servers of
+			be_tenants, host map, crt-list, certificates) is changed through its
+			runtime API instead, without a drain or a reload, and its files are
+			written too: what karana up and karana tenant add|remove do.
 
 			When the reload fails on a balancer, its previous configuration is put
 			back and reloaded, it is made ready again, and the command stops with an
@@ -69,8 +81,11 @@ func NewCmdReload(f *cmdutil.Factory, runF func(context.Context, *Options) error
 			if err := cmdutil.CheckOutput(opts.Output); err != nil {
 				return err
 			}
-			if opts.DrainTimeout <= 0 {
-				return cmdutil.UsageError(fmt.Errorf("invalid --drain-timeout %s: want a positive duration such as 30s", opts.DrainTimeout))
+			if opts.DrainTimeout < 0 {
+				return cmdutil.UsageError(fmt.Errorf("invalid --drain-timeout %s: want 0 or a positive duration such as 30s", opts.DrainTimeout))
+			}
+			if opts.Live && opts.Force {
+				return cmdutil.UsageError(fmt.Errorf("--live and --force exclude each other: --force reloads every balancer"))
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -78,7 +93,9 @@ func NewCmdReload(f *cmdutil.Factory, runF func(context.Context, *Options) error
 			return reloadRun(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().DurationVar(&opts.DrainTimeout, "drain-timeout", 30*time.Second, "longest wait for a drained balancer's sessions to end")
+	cmd.Flags().DurationVar(&opts.DrainTimeout, "drain-timeout", 0, "wait up to this long for a drained balancer's sessions to end before its reload (0: do not wait)")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "reload every inner balancer, even one whose files match")
+	cmd.Flags().BoolVar(&opts.Live, "live", false, "change routes-only differences through the runtime API, without a reload")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "render and check in the containers only; drain and change nothing")
 	cmdutil.OutputFlag(cmd, &opts.Output)
 	return cmd
@@ -96,8 +113,8 @@ func reloadRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cmdutil.WithCode(cmdutil.ExitUnavailable, err)
 	}
-	rep, err := balancer.Reload(ctx, balancer.ReloadOptions{
-		Inventory: inv, LXD: c, DrainTimeout: opts.DrainTimeout, DryRun: opts.DryRun,
+	rep, err := balancer.Apply(ctx, balancer.ReloadOptions{
+		Inventory: inv, LXD: c, DrainTimeout: opts.DrainTimeout, DryRun: opts.DryRun, Force: opts.Force, Live: opts.Live,
 		Progress: cmdutil.NewProgress(opts.IO), Runtime: opts.Runtime,
 	})
 	if rep != nil {
@@ -133,6 +150,12 @@ func writeText(w io.Writer, rep *balancer.ReloadReport) error {
 		line := fmt.Sprintf("%s\t%s", b.Name, b.Action)
 		if len(b.Changed) > 0 && b.Action != balancer.ActionUnchanged {
 			line += "\t" + strings.Join(b.Changed, " ")
+		}
+		if b.Action == balancer.ActionLive || b.Action == balancer.ActionWouldLive {
+			line += fmt.Sprintf("\t%d runtime API change(s)", len(b.Live))
+		}
+		if b.Reason != "" && b.Action != balancer.ActionUnchanged {
+			line += "\treloaded because " + b.Reason
 		}
 		if b.Action == balancer.ActionReloaded {
 			line += fmt.Sprintf("\tout of rotation %.1fs", b.Seconds)

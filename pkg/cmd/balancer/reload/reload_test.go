@@ -15,9 +15,12 @@ func TestNewCmdReload(t *testing.T) {
 		want    Options
 		wantErr string
 	}{
-		{args: nil, want: Options{DrainTimeout: 30 * time.Second, Output: "text"}},
+		{args: nil, want: Options{Output: "text"}},
+		{args: []string{"--force"}, want: Options{Force: true, Output: "text"}},
+		{args: []string{"--live"}, want: Options{Live: true, Output: "text"}},
+		{args: []string{"--live", "--force"}, wantErr: "exclude each other"},
 		{args: []string{"--drain-timeout", "2m", "--dry-run", "-o", "json"}, want: Options{DrainTimeout: 2 * time.Minute, DryRun: true, Output: "json"}},
-		{args: []string{"--drain-timeout", "0s"}, wantErr: "invalid --drain-timeout"},
+		{args: []string{"--drain-timeout", "-1s"}, wantErr: "invalid --drain-timeout"},
 		{args: []string{"--drain-timeout", "soon"}, wantErr: "invalid argument"},
 		{args: []string{"-o", "yaml"}, wantErr: `invalid --output "yaml"`},
 		{args: []string{"lb1"}, wantErr: "unknown command"},
@@ -29,7 +32,7 @@ func TestNewCmdReload(t *testing.T) {
 				return
 			}
 			got := cmdtest.MustParse(t, NewCmdReload, tt.args)
-			if got.DrainTimeout != tt.want.DrainTimeout || got.DryRun != tt.want.DryRun || got.Output != tt.want.Output {
+			if got.DrainTimeout != tt.want.DrainTimeout || got.DryRun != tt.want.DryRun || got.Force != tt.want.Force || got.Live != tt.want.Live || got.Output != tt.want.Output {
 				t.Errorf("options = %+v, want %+v", *got, tt.want)
 			}
 		})

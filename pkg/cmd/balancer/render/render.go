@@ -34,8 +34,10 @@ func NewCmdRender(f *cmdutil.Factory, runF func(context.Context, *Options) error
 		Long: cmdutil.Dedent(`
 			Render lb0's configuration (outer.cfg) and the inner balancers' one
 			(inner.cfg, with karana/hosts.map, karana/crt-list.txt and karana/certs/)
-			from the inventory. Both configurations are checked with haproxy -c before
-			anything is written; an invalid configuration is never written.
+			from the inventory. When anything differs from the folder, both
+			configurations are checked with haproxy -c before anything is written; an
+			invalid configuration is never written. A folder that already holds
+			exactly what is rendered is left alone (it was checked when written).
 
 			Certificates come from tls.cert_dir (<domain>.pem, default.pem, or a
 			tenant's cert:); missing ones are generated self-signed there first.
@@ -92,14 +94,6 @@ func renderRun(ctx context.Context, opts *Options) error {
 	}
 	p.End(fmt.Sprintf("%d files", len(out.Files)))
 	reportGenerated(opts, out.Generated)
-	if !opts.Check {
-		p.Start("checking both configurations with haproxy -c")
-		if err := render.Validate(ctx, out); err != nil {
-			p.Fail("failed")
-			return validateError(err, render.CertDir(inv))
-		}
-		p.End("valid")
-	}
 	changes, err := render.Compare(dir, out)
 	if err != nil {
 		return err
@@ -109,6 +103,20 @@ func renderRun(ctx context.Context, opts *Options) error {
 		changed = changed || c.Changed
 	}
 	if opts.Check {
+		return report(opts, dir, out, changes, changed)
+	}
+	// A folder that already holds exactly these bytes was checked when
+	// they were written: haproxy -c (seconds with thousands of
+	// certificates) runs only when something changes.
+	if changed {
+		p.Start("checking both configurations with haproxy -c")
+		if err := render.Validate(ctx, out); err != nil {
+			p.Fail("failed")
+			return validateError(err, render.CertDir(inv))
+		}
+		p.End("valid")
+	}
+	if !changed {
 		return report(opts, dir, out, changes, changed)
 	}
 	p.Start("writing %s", dir)

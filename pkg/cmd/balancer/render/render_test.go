@@ -127,7 +127,7 @@ func TestRenderRun(t *testing.T) {
 	b, _ := os.ReadFile(cfg)
 	os.WriteFile(cfg, []byte(strings.Replace(string(b), "check inter 5s", "check inter 50s", 1)), 0o644)
 	out, errOut, code = run(t, e, "--check")
-	if code != cmdutil.ExitDrift || !strings.Contains(out, "--- "+cfg) || !strings.Contains(out, "+    server acme-api 10.0.12.15:8000 check inter 5s") {
+	if code != cmdutil.ExitDrift || !strings.Contains(out, "--- "+cfg) || !strings.Contains(out, "+    server acme-api 10.0.12.15:8000 weight 0 check inter 5s") {
 		t.Errorf("--check after a hand edit: exit %d\n%s", code, out)
 	}
 	if !strings.Contains(errOut, "run `karana balancer render`") {

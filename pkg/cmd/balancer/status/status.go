@@ -22,7 +22,7 @@ type Options struct {
 	IO        *iostreams.IOStreams
 	Inventory func() (*inventory.Inventory, error)
 	LXD       func(context.Context, *inventory.Inventory) (lxd.Client, error)
-	Runtime   func(name string) balancer.Runtime // nil: the host sockets
+	Runtime   balancer.Connector // nil: the host sockets
 
 	Output string
 }
@@ -36,10 +36,13 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(context.Context, *Options) error
 		Long: cmdutil.Dedent(`
 			For every inner balancer: its admin state on lb0 (ready, drain, maint), its
 			health as lb0's checks see it, its current sessions and queue, its worker,
-			and whether its configuration matches what the inventory renders.
+			whether its configuration matches what the inventory renders, and whether
+			what it runs (routes changed live through its runtime API: host map, tenant
+			servers, crt-list) matches its files, so that a reload would change nothing.
 
 			Exit codes: 0 every inner balancer is UP and ready with a matching
-			configuration, 4 a configuration differs or a balancer is not ready,
+			configuration and live state, 4 a configuration or live state differs or
+			a balancer is not ready,
 			5 lb0's runtime socket (or LXD) does not answer.`),
 		Example: cmdutil.Dedent(`
 			$ karana balancer status
@@ -97,15 +100,15 @@ func statusRun(ctx context.Context, opts *Options) error {
 
 func writeText(w io.Writer, rep *balancer.StatusReport) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "BALANCER\tADMIN\tHEALTH\tSESSIONS\tQUEUE\tWORKER\tCONFIG\n")
+	fmt.Fprintf(tw, "BALANCER\tADMIN\tHEALTH\tSESSIONS\tQUEUE\tWORKER\tCONFIG\tLIVE\n")
 	outer := "unreachable"
 	if rep.Outer.Reachable {
 		outer = "reachable"
 	}
-	fmt.Fprintf(tw, "%s\t-\t%s\t-\t-\t%s\t-\n", rep.Outer.Name, outer, worker(rep.Outer.Worker))
+	fmt.Fprintf(tw, "%s\t-\t%s\t-\t-\t%s\t-\t-\n", rep.Outer.Name, outer, worker(rep.Outer.Worker))
 	for _, in := range rep.Inner {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\n", in.Name, orUnknown(in.Admin), orUnknown(strings.ToUpper(in.Health)),
-			in.Sessions, in.Queue, worker(in.Worker), config(in))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", in.Name, orUnknown(in.Admin), orUnknown(strings.ToUpper(in.Health)),
+			in.Sessions, in.Queue, worker(in.Worker), config(in), live(in.Live))
 	}
 	return tw.Flush()
 }
@@ -127,6 +130,17 @@ func config(in balancer.InnerStatus) string {
 		return "matches"
 	default:
 		return "differs: " + strings.Join(in.Drift, " ")
+	}
+}
+
+func live(l *balancer.LiveState) string {
+	switch {
+	case l == nil:
+		return "unknown"
+	case l.Matches():
+		return "matches files"
+	default:
+		return "differs: " + strings.Join(l.Drift, "; ")
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/karana-project/karana/pkg/cmdutil"
-	"github.com/karana-project/karana/pkg/converge"
 	"github.com/karana-project/karana/pkg/host"
 	"github.com/karana-project/karana/pkg/iostreams"
 )
@@ -66,7 +65,7 @@ func checkRun(ctx context.Context, opts *Options) error {
 		for _, p := range r.Packages {
 			rows = append(rows, []string{p.Name, p.Program, installed(p.Installed), p.Why})
 		}
-		if err := converge.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), []string{"PACKAGE", "PROGRAM", "STATE", "WHY"}, rows); err != nil {
+		if err := cmdutil.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), []string{"PACKAGE", "PROGRAM", "STATE", "WHY"}, rows); err != nil {
 			return err
 		}
 	}

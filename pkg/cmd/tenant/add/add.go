@@ -14,7 +14,6 @@ import (
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/iostreams"
 	"github.com/karana-project/karana/pkg/lxd"
-	"github.com/karana-project/karana/pkg/render"
 	"github.com/karana-project/karana/pkg/secrets"
 	"github.com/karana-project/karana/pkg/tenant"
 )
@@ -36,7 +35,7 @@ type Options struct {
 func NewCmdAdd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{
 		IO: f.IOStreams, InventoryPath: f.InventoryPath, Connect: lxd.ConnectInventory,
-		Binary: converge.ReadBinary, Deps: tenant.Deps{Validate: render.Validate},
+		Binary: converge.ReadBinary, Deps: tenant.Deps{},
 	}
 	cmd := &cobra.Command{
 		Use:   "add NAME --domain DOMAIN",
@@ -109,7 +108,6 @@ func addRun(ctx context.Context, opts *Options) error {
 	}
 	ctx = lxd.NetworkContext(ctx, inv, c)
 	e := converge.NewEngine(c, inv, p)
-	e.ApplyInner = converge.RollingReload
 	if added {
 		e.Report.Note(t.Name, "inventory", "recorded")
 	}
@@ -141,7 +139,7 @@ func report(opts *Options, e *converge.Engine, t inventory.Tenant, runErr error)
 		}
 		return runErr
 	}
-	if err := converge.WriteSummary(opts.IO.Out, opts.IO.IsStdoutTTY(), e.Report, false); err != nil {
+	if err := cmdutil.WriteSummary(opts.IO.Out, opts.IO.IsStdoutTTY(), e.Report, false); err != nil {
 		return err
 	}
 	if runErr != nil {

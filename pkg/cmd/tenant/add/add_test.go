@@ -50,7 +50,7 @@ func TestNewCmdAdd(t *testing.T) {
 			if got.Tenant != tt.want.Tenant || got.ShowSecrets != tt.want.ShowSecrets || got.Output != tt.want.Output {
 				t.Errorf("options = %+v, want %+v", *got, tt.want)
 			}
-			if got.IO == nil || got.InventoryPath == nil || got.Connect == nil || got.Binary == nil || got.Deps.Validate == nil {
+			if got.IO == nil || got.InventoryPath == nil || got.Connect == nil || got.Binary == nil {
 				t.Errorf("dependencies not wired: %+v", *got)
 			}
 		})

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/karana-project/karana/pkg/cmdutil"
-	"github.com/karana-project/karana/pkg/converge"
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/iostreams"
 	"github.com/karana-project/karana/pkg/secrets"
@@ -92,5 +91,5 @@ func credentialsRun(opts *Options) error {
 		{"grafana", c.Grafana.URL, c.Grafana.Login, c.Grafana.Password},
 		{"influxdb", c.InfluxDB.URL, c.InfluxDB.Login, c.InfluxDB.Password},
 	}
-	return converge.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), []string{"SERVICE", "URL", "LOGIN", "PASSWORD"}, rows)
+	return cmdutil.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), []string{"SERVICE", "URL", "LOGIN", "PASSWORD"}, rows)
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/karana-project/karana/pkg/cmdutil"
-	"github.com/karana-project/karana/pkg/converge"
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/iostreams"
 	"github.com/karana-project/karana/pkg/lxd"
@@ -105,7 +104,7 @@ func listRun(ctx context.Context, opts *Options) error {
 	if clustered {
 		header = append(header, "MEMBERS")
 	}
-	return converge.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), header, rows)
+	return cmdutil.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), header, rows)
 }
 
 // members maps container names to the cluster member each runs on;

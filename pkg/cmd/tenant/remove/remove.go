@@ -12,7 +12,6 @@ import (
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/iostreams"
 	"github.com/karana-project/karana/pkg/lxd"
-	"github.com/karana-project/karana/pkg/render"
 	"github.com/karana-project/karana/pkg/tenant"
 )
 
@@ -31,7 +30,7 @@ type Options struct {
 // NewCmdRemove returns `karana tenant remove`.
 func NewCmdRemove(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Inventory: f.Inventory, Connect: lxd.ConnectInventory,
-		Deps: tenant.Deps{Validate: render.Validate}}
+		Deps: tenant.Deps{}}
 	cmd := &cobra.Command{
 		Use:     "remove NAME",
 		Aliases: []string{"rm"},
@@ -93,7 +92,6 @@ func removeRun(ctx context.Context, opts *Options) error {
 		}
 	}
 	e := converge.NewEngine(c, inv, cmdutil.NewProgress(opts.IO))
-	e.ApplyInner = converge.RollingReload
 	runErr := tenant.Remove(ctx, e, opts.Deps, opts.Name, opts.Purge)
 	if opts.Output == "json" {
 		out := struct {
@@ -110,7 +108,7 @@ func removeRun(ctx context.Context, opts *Options) error {
 		}
 		return runErr
 	}
-	if err := converge.WriteSummary(opts.IO.Out, opts.IO.IsStdoutTTY(), e.Report, false); err != nil {
+	if err := cmdutil.WriteSummary(opts.IO.Out, opts.IO.IsStdoutTTY(), e.Report, false); err != nil {
 		return err
 	}
 	if runErr != nil {

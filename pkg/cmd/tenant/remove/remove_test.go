@@ -45,7 +45,7 @@ func TestNewCmdRemove(t *testing.T) {
 			if got.Name != tt.want.Name || got.Purge != tt.want.Purge || got.Output != tt.want.Output {
 				t.Errorf("options = %+v, want %+v", *got, tt.want)
 			}
-			if got.IO == nil || got.Inventory == nil || got.Connect == nil || got.Deps.Validate == nil {
+			if got.IO == nil || got.Inventory == nil || got.Connect == nil {
 				t.Errorf("dependencies not wired: %+v", *got)
 			}
 		})

@@ -114,7 +114,6 @@ func restoreRun(ctx context.Context, opts *Options) error {
 		return cmdutil.WithCode(cmdutil.ExitUnavailable, err)
 	}
 	e := converge.NewEngine(c, inv, cmdutil.NewProgress(opts.IO))
-	e.ApplyInner = converge.RollingReload
 	if e.Binary, err = opts.Binary(); err != nil {
 		return fmt.Errorf("reading the karana binary for the API containers: %w", err)
 	}
@@ -150,7 +149,7 @@ func restoreRun(ctx context.Context, opts *Options) error {
 		}
 		return runErr
 	}
-	if err := converge.WriteSummary(opts.IO.Out, opts.IO.IsStdoutTTY(), e.Report, false); err != nil {
+	if err := cmdutil.WriteSummary(opts.IO.Out, opts.IO.IsStdoutTTY(), e.Report, false); err != nil {
 		return err
 	}
 	if runErr != nil {

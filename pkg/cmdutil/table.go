@@ -1,4 +1,4 @@
-package converge
+package cmdutil
 
 import (
 	"fmt"
@@ -7,7 +7,9 @@ import (
 	"text/tabwriter"
 
 	"github.com/charmbracelet/lipgloss"
+
 	"github.com/charmbracelet/lipgloss/table"
+	"github.com/karana-project/karana/pkg/converge"
 )
 
 // WriteTable writes rows under headers: a lipgloss table on a terminal,
@@ -35,7 +37,7 @@ func WriteTable(w io.Writer, tty bool, headers []string, rows [][]string) error 
 
 // WriteSummary writes the closing table of a converge run and one line
 // saying whether anything changed.
-func WriteSummary(w io.Writer, tty bool, r *Report, dryRun bool) error {
+func WriteSummary(w io.Writer, tty bool, r *converge.Report, dryRun bool) error {
 	var rows [][]string
 	for _, x := range r.Rows() {
 		rows = append(rows, []string{x.Kind, x.Object, x.Result(), dash(x.Health)})
