@@ -62,8 +62,8 @@ func (r *run) ensureOrg(ctx context.Context, name string) (int64, error) {
 // Grafana server admin.
 func (r *run) ensureLogin(ctx context.Context, u User, orgID int64) (int64, error) {
 	g := r.s.grafana
-	existing, err := r.boundLogin(ctx, u)
-	if errors.Is(err, grafana.ErrNotFound) {
+	existing, found, err := r.boundLogin(ctx, u)
+	if err == nil && !found {
 		existing, err = r.claimLogin(ctx, u, orgID)
 	}
 	if errors.Is(err, grafana.ErrNotFound) {
@@ -109,13 +109,20 @@ func (r *run) ensureLogin(ctx context.Context, u User, orgID int64) (int64, erro
 	return existing.ID, nil
 }
 
-// boundLogin reads the account recorded for the user; ErrNotFound when
+// boundLogin reads the account recorded for the user; found is false when
 // none is recorded or Grafana no longer has it (a replaced Grafana).
-func (r *run) boundLogin(ctx context.Context, u User) (grafana.User, error) {
+func (r *run) boundLogin(ctx context.Context, u User) (gu grafana.User, found bool, err error) {
 	if u.GrafanaUserID == 0 {
-		return grafana.User{}, &grafana.APIError{Call: "recorded grafana user id", Status: 404, Message: "none recorded"}
+		return gu, false, nil
 	}
-	return r.s.grafana.UserByID(ctx, u.GrafanaUserID)
+	gu, err = r.s.grafana.UserByID(ctx, u.GrafanaUserID)
+	if errors.Is(err, grafana.ErrNotFound) {
+		return gu, false, nil
+	}
+	if err != nil {
+		return gu, false, fmt.Errorf("reading grafana user %d: %w", u.GrafanaUserID, err)
+	}
+	return gu, true, nil
 }
 
 // claimLogin looks the user up by login, then email, and returns the

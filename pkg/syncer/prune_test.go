@@ -116,3 +116,36 @@ func TestNoAccountTakeover(t *testing.T) {
 		t.Errorf("bob renamed to robert: %+v %v; want the same account", out, err)
 	}
 }
+
+// TestRemoveUserWithoutOrgDeletesTheBoundAccount: the org is gone already,
+// the recorded account is still removed; without a record nothing is.
+func TestRemoveUserWithoutOrgDeletesTheBoundAccount(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	out, err := e.s.Sync(ctx, ann, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := grafana.New(e.gURL, "admin", "grafana-admin-pw", nil)
+	org, _ := admin.OrgByName(ctx, syncer.OrgName(tenant, ann.UUID))
+	if err := admin.AddOrgUser(ctx, 1, ann.Login, "Viewer"); err != nil { // keep the account alive without its org
+		t.Fatal(err)
+	}
+	if err := admin.DeleteOrg(ctx, org.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.RemoveUser(ctx, ann, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.UserByID(ctx, out.GrafanaUserID); err != nil {
+		t.Fatalf("without a recorded id the account must be left alone (it cannot be told to be ann's): %v", err)
+	}
+	u := ann
+	u.GrafanaUserID = out.GrafanaUserID
+	if changed, err := e.s.RemoveUser(ctx, u, false); err != nil || !changed {
+		t.Fatalf("removal with the recorded id: changed=%v err=%v", changed, err)
+	}
+	if _, err := admin.UserByID(ctx, out.GrafanaUserID); !errors.Is(err, grafana.ErrNotFound) {
+		t.Errorf("the recorded account after the removal: %v, want gone", err)
+	}
+}

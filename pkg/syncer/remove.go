@@ -83,7 +83,8 @@ func (r *run) removeUser(ctx context.Context, u User, purge bool) error {
 	name := OrgName(r.s.cfg.TenantID, u.UUID)
 	org, err := g.OrgByName(ctx, name)
 	if errors.Is(err, grafana.ErrNotFound) {
-		return nil // no org: no account of ours can be told apart either
+		// No org: only a recorded account can still be told to be ours.
+		return r.deleteAccount(ctx, u.GrafanaUserID, 0)
 	}
 	if err != nil {
 		return fmt.Errorf("looking up grafana org %q: %w", name, err)
@@ -111,31 +112,43 @@ func (r *run) deleteOrgAccounts(ctx context.Context, orgID, bound int64) error {
 		if strings.EqualFold(m.Login, r.s.cfg.GrafanaUser) || bound != 0 && m.UserID != bound {
 			continue
 		}
-		gu, err := g.UserByID(ctx, m.UserID)
-		if errors.Is(err, grafana.ErrNotFound) {
-			continue
+		if err := r.deleteAccount(ctx, m.UserID, orgID); err != nil {
+			return err
 		}
-		if err != nil {
-			return fmt.Errorf("reading grafana user %d: %w", m.UserID, err)
+	}
+	return nil
+}
+
+// deleteAccount deletes Grafana user id unless it is a server admin or a
+// member of an org other than orgID and org 1 (then it is not only this
+// user's account). id 0 is no account.
+func (r *run) deleteAccount(ctx context.Context, id, orgID int64) error {
+	if id == 0 {
+		return nil
+	}
+	g := r.s.grafana
+	gu, err := g.UserByID(ctx, id)
+	if errors.Is(err, grafana.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading grafana user %d: %w", id, err)
+	}
+	if gu.IsGrafanaAdmin {
+		return nil
+	}
+	orgs, err := g.UserOrgs(ctx, id)
+	if err != nil {
+		return fmt.Errorf("listing grafana orgs of user %d: %w", id, err)
+	}
+	for _, o := range orgs {
+		if o.OrgID != orgID && o.OrgID != 1 {
+			return nil // also in another org: not only this user's account
 		}
-		if gu.IsGrafanaAdmin {
-			continue
-		}
-		orgs, err := g.UserOrgs(ctx, m.UserID)
-		if err != nil {
-			return fmt.Errorf("listing grafana orgs of user %d: %w", m.UserID, err)
-		}
-		shared := false
-		for _, o := range orgs {
-			shared = shared || o.OrgID != orgID && o.OrgID != 1
-		}
-		if shared {
-			continue // also in another org: not only this user's account
-		}
-		r.changed = true
-		if err := g.DeleteUser(ctx, m.UserID); err != nil && !errors.Is(err, grafana.ErrNotFound) {
-			return fmt.Errorf("deleting grafana user %q: %w", m.Login, err)
-		}
+	}
+	r.changed = true
+	if err := g.DeleteUser(ctx, id); err != nil && !errors.Is(err, grafana.ErrNotFound) {
+		return fmt.Errorf("deleting grafana user %q: %w", gu.Login, err)
 	}
 	return nil
 }
