@@ -162,7 +162,7 @@ func TestApplyTenantLive(t *testing.T) {
 	var add []string
 	for _, r := range []string{"api", "grafana", "influx"} {
 		add = append(add, "add server be_tenants/beta-"+r+" "+fmt.Sprint(serverLine(t, f, "beta-"+r)),
-			"enable health be_tenants/beta-"+r, "set server be_tenants/beta-"+r+" state ready")
+			"enable health be_tenants/beta-"+r, "set server be_tenants/beta-"+r+" health up", "set server be_tenants/beta-"+r+" state ready")
 	}
 	add = append(add, "new ssl cert karana/certs/beta.test.pem", "set ssl cert karana/certs/beta.test.pem",
 		"commit ssl cert karana/certs/beta.test.pem", "add ssl crt-list karana/crt-list.txt",

@@ -27,6 +27,12 @@ func addServerOp(name, line string) liveOp {
 				if _, err := command(ctx, rt, "enable health "+srvID(name), ""); err != nil {
 					return err
 				}
+				// The service answered karana's own check before its route
+				// is added: start it UP rather than after `rise` checks
+				// (up to 10 s of 503); its checks take it down if it fails.
+				if _, err := command(ctx, rt, "set server "+srvID(name)+" health up", ""); err != nil {
+					return err
+				}
 			}
 			_, err := command(ctx, rt, "set server "+srvID(name)+" state ready", "")
 			return err

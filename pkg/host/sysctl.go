@@ -15,7 +15,8 @@ import (
 // that uid's key quota and inotify instances. With the kernel's defaults
 // (200 keys), systemd in the tenth container or so fails to start units
 // ("Failed at step KEYRING ... Required key not available"). Values follow
-// LXD's production-setup guide.
+// LXD's production-setup guide, and the ARP table's size karana's tenant
+// health checks need.
 type Sysctl struct {
 	Key  string // dotted, as sysctl(8) names it
 	Want int64
@@ -27,6 +28,13 @@ var Sysctls = []Sysctl{
 	{"kernel.keys.maxbytes", 2000000},
 	{"fs.inotify.max_user_instances", 1024},
 	{"fs.inotify.max_user_watches", 1048576},
+	// The ARP table is one for the host and every container: each inner
+	// balancer health-checks every tenant service (3 per tenant), so the
+	// default gc_thresh3 of 1024 overflows at a few hundred tenants
+	// ("neighbor table overflow!") and routing to new tenants stalls.
+	{"net.ipv4.neigh.default.gc_thresh3", 131072},
+	{"net.ipv4.neigh.default.gc_thresh2", 65536},
+	{"net.ipv4.neigh.default.gc_thresh1", 8192},
 }
 
 // SysctlFile persists the limits across reboots.
