@@ -44,7 +44,9 @@ func TestBareHost(t *testing.T) {
 	}
 	l := inv.LXD
 	for _, f := range []func() (bool, error){
-		func() (bool, error) { return c.EnsureStoragePool(ctx, lxd.StoragePool{Name: l.Storage.Pool, Driver: l.Storage.Driver}) },
+		func() (bool, error) {
+			return c.EnsureStoragePool(ctx, lxd.StoragePool{Name: l.Storage.Pool, Driver: l.Storage.Driver})
+		},
 		func() (bool, error) { return c.EnsureNetwork(ctx, l.Network.Name, l.Network.IPv4) },
 		func() (bool, error) { return c.EnsureProject(ctx, l.Project) },
 		func() (bool, error) { return c.EnsureProfile(ctx, l.Profile, l.Storage.Pool, l.Network.Name) },
