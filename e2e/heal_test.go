@@ -1,0 +1,318 @@
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/karana-project/karana/pkg/testenv"
+)
+
+// The heal test's own LXD objects, apart from the lifecycle's.
+var (
+	healProject = testenv.Name("karana-heal")
+	healBridge  = testenv.Name("karanaheal0")
+	healSubnet  = testenv.Subnet(34, 1, "/24")
+	healLB0     = testenv.Subnet(34, 2, "")
+)
+
+func healLXC(args ...string) (string, error) {
+	out, err := exec.Command("lxc", append([]string{"--project", healProject}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+// deleteHealProject removes every container of the heal project and the
+// project itself (its profile goes with it).
+func deleteHealProject(t *testing.T) {
+	t.Helper()
+	out, err := healLXC("list", "--format", "csv", "-c", "n")
+	if err != nil {
+		if strings.Contains(out, "not found") {
+			return
+		}
+		t.Fatalf("lxc list: %v: %s", err, out)
+	}
+	for _, c := range strings.Fields(out) {
+		if out, err := healLXC("delete", "--force", c); err != nil {
+			t.Fatalf("deleting %s: %v: %s", c, err, out)
+		}
+	}
+	exec.Command("lxc", "profile", "delete", healProject, "--project", healProject).Run()
+	if out, err := exec.Command("lxc", "project", "delete", healProject).CombinedOutput(); err != nil && !strings.Contains(string(out), "not found") {
+		t.Fatalf("deleting project %s: %v: %s", healProject, err, out)
+	}
+}
+
+// TestHealAndRestore is issue 11's proof on its own project: a tenant
+// whose API has a user and a karana that wrote points; a backup; its
+// InfluxDB container deleted while `heal --watch` runs; its InfluxDB and
+// API containers deleted and one `heal`; the tenant removed and restored
+// from its backup; the whole LXD project deleted and brought back by `up`
+// and `tenant restore --all`. After each, every point written before the
+// backup is there, the user logs in to the API, the karana writes again
+// with its old credentials and its owner reads the new point. The figures
+// are logged as BENCH lines (e2e/bench-heal.sh prints them).
+func TestHealAndRestore(t *testing.T) {
+	deleteHealProject(t)
+	t.Cleanup(func() { deleteHealProject(t) })
+	dir := t.TempDir()
+	inv := writeHealInventory(t, dir)
+	ensureImages(t)
+	const domain = "acme.heal.test"
+	apiHost, influxHost := "api."+domain, "influx."+domain
+	mustKarana(t, inv, "up")
+	mustKarana(t, inv, "tenant", "add", "acme", "--domain", domain)
+	cred := credentialsOf(t, inv, "acme")
+
+	// The customer: a user and its karana, made through the API and synced.
+	login := func(user, password string) string {
+		t.Helper()
+		body := hwant(t, seed("POST", apiHost, "/v1/users/login", "", map[string]string{"user": user, "password": password}), 200)
+		var out struct{ Results []struct{ Token string } }
+		if err := json.Unmarshal([]byte(body), &out); err != nil || len(out.Results) != 1 {
+			t.Fatalf("login %s: %v %s", user, err, body)
+		}
+		return out.Results[0].Token
+	}
+	admin := login(cred.API.Login, cred.API.Password)
+	ann := customer{login: "ann@" + domain, password: "password-ann"}
+	body := hwant(t, seed("POST", apiHost, "/v1/users/new", admin, map[string]any{
+		"name": "ann", "email": ann.login, "credentials": map[string]string{"login": ann.login, "password": ann.password}}), 201)
+	var rec map[string]any
+	ann.id, rec = oneRecord(t, body)
+	ann.influxPassword, _ = rec["password_influx"].(string)
+	body = hwant(t, seed("POST", apiHost, "/v1/karanas/new", login(ann.login, ann.password), map[string]any{"name": "field-1", "configuration": map[string]any{"interval": 60}}), 201)
+	ann.karana, rec = oneRecord(t, body)
+	ann.karanaPassword, _ = rec["password_influx"].(string)
+	hwant(t, req{method: "POST", host: apiHost, path: "/v1/sync/all/db", bearer: admin}, 200)
+	db, kUser, uUser := "u_"+hexID(ann.id), "k_"+hexID(ann.karana), "u_"+hexID(ann.id)
+
+	write := func(v int) {
+		t.Helper()
+		hwant(t, req{method: "POST", host: influxHost, path: "/write?db=" + db, user: kUser, password: ann.karanaPassword,
+			body: fmt.Sprintf("climate,karana=%s temperature=%d", ann.karana, v), contentType: "text/plain"}, 204)
+	}
+	points := func() int {
+		t.Helper()
+		body := hwant(t, req{host: influxHost, path: "/query?" + form("db", db, "q", "SELECT count(temperature) FROM climate"), user: uUser, password: ann.influxPassword}, 200)
+		var res struct {
+			Results []struct {
+				Series []struct{ Values [][]any } `json:"series"`
+			} `json:"results"`
+		}
+		if json.Unmarshal([]byte(body), &res) != nil || len(res.Results) == 0 || len(res.Results[0].Series) == 0 {
+			return 0
+		}
+		n, _ := res.Results[0].Series[0].Values[0][1].(float64)
+		return int(n)
+	}
+	for v := 1; v <= 5; v++ {
+		write(v)
+	}
+
+	r := mustKarana(t, inv, "backup", "-o", "json")
+	var backups []struct {
+		Tenant, ID string
+		Size       int64
+		Parts      []struct{ Role, SHA256 string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &backups); err != nil || len(backups) != 1 || backups[0].ID == "" || len(backups[0].Parts) != 3 {
+		t.Fatalf("backup -o json: %v\n%s", err, r)
+	}
+	backupAt := time.Now()
+	t.Logf("BENCH backup of one tenant: %.1f s, %d bytes", r.took.Seconds(), backups[0].Size)
+
+	// check: every point before the backup is there, the API knows ann,
+	// the karana writes with its old credentials and ann reads it.
+	check := func(t *testing.T, what string, want int) {
+		t.Helper()
+		waitInflux(domain, time.Minute)
+		if n := points(); n != want {
+			t.Errorf("%s: ann reads %d points, want %d (all written before the backup)", what, n, want)
+		}
+		login(ann.login, ann.password)
+		write(100 + want)
+		if n := points(); n != want+1 {
+			t.Errorf("%s: after the karana's new write ann reads %d points, want %d", what, n, want+1)
+		}
+	}
+
+	t.Run("heal --watch one container", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		watch := exec.CommandContext(ctx, bin, "heal", "--watch", "--interval", "1s", "--inventory", inv)
+		watch.Cancel = func() error { return watch.Process.Signal(syscall.SIGINT) }
+		var out strings.Builder
+		watch.Stdout, watch.Stderr = &out, &out
+		watch.Env = append(os.Environ(), "NO_COLOR=1")
+		if err := watch.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Second) // a healthy round first: nothing to do
+		lost := time.Now()
+		t.Logf("BENCH recovery point (age of the newest backup at the loss): %.1f s", lost.Sub(backupAt).Seconds())
+		if o, err := healLXC("delete", "--force", "acme-influx"); err != nil {
+			t.Fatalf("lxc delete: %v: %s", err, o)
+		}
+		time.Sleep(time.Second)
+		healed := waitInflux(domain, 2*time.Minute)
+		took := time.Since(lost)
+		cancel()
+		watch.Wait()
+		t.Logf("heal --watch printed:\n%s", out.String())
+		if !healed {
+			t.Fatalf("acme-influx did not answer within 2 minutes of its loss")
+		}
+		t.Logf("BENCH one container (InfluxDB) healed by heal --watch: %.1f s after its loss (goal <= 30 s; shared 2-core machine)", took.Seconds())
+		if !strings.Contains(out.String(), "acme-influx") || !strings.Contains(out.String(), "restored from") {
+			t.Errorf("heal did not report what it did")
+		}
+		check(t, "after heal --watch", 5)
+	})
+	t.Run("heal InfluxDB and API", func(t *testing.T) {
+		for _, c := range []string{"acme-influx", "acme-api"} {
+			if o, err := healLXC("delete", "--force", c); err != nil {
+				t.Fatalf("lxc delete %s: %v: %s", c, err, o)
+			}
+		}
+		r := mustKarana(t, inv, "heal", "-o", "json")
+		var round struct {
+			Actions []struct {
+				Container, Problem, Did string
+				Down                    float64 `json:"down_seconds"`
+			}
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &round); err != nil || len(round.Actions) != 2 {
+			t.Fatalf("heal -o json: %v\n%s", err, r)
+		}
+		for _, a := range round.Actions {
+			if a.Problem != "missing" || !strings.HasPrefix(a.Did, "restored from") {
+				t.Errorf("action %+v", a)
+			}
+		}
+		if !strings.Contains(r.stderr, "reconciled") {
+			t.Errorf("heal did not run the API's reconcile:\n%s", r.stderr)
+		}
+		t.Logf("BENCH two containers (InfluxDB, API) healed by one heal: %.1f s", r.took.Seconds())
+		check(t, "after heal of InfluxDB and API", 6)
+		// A healthy tenant is left alone.
+		r = mustKarana(t, inv, "heal")
+		if !strings.Contains(r.stdout, "Every tenant container is healthy") {
+			t.Errorf("heal on a healthy tenant: %s", r)
+		}
+	})
+	t.Run("removed tenant restored", func(t *testing.T) {
+		mustKarana(t, inv, "tenant", "remove", "acme")
+		if code, _, _ := (req{host: influxHost, path: "/ping"}).via(healLB0); code != 404 {
+			t.Errorf("removed tenant's InfluxDB answers %d, want 404", code)
+		}
+		r := mustKarana(t, inv, "tenant", "restore", "acme")
+		t.Logf("BENCH whole tenant restored from its backup (3 containers, routes): %.1f s (goal <= 60 s)", r.took.Seconds())
+		check(t, "after tenant restore", 7)
+	})
+	t.Run("whole project lost", func(t *testing.T) {
+		deleteHealProject(t)
+		start := time.Now()
+		mustKarana(t, inv, "up")
+		mustKarana(t, inv, "tenant", "restore", "--all")
+		t.Logf("BENCH whole project (3 balancers, 1 tenant) back by up and tenant restore --all: %.1f s", time.Since(start).Seconds())
+		check(t, "after the whole project's loss", 8)
+	})
+}
+
+// waitInflux waits until InfluxDB of domain answers /ping through lb0.
+func waitInflux(domain string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if code, _, err := (req{host: "influx." + domain, path: "/ping"}).via(healLB0); err == nil && code == 204 {
+			return true
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return false
+}
+
+func writeHealInventory(t *testing.T, dir string) string {
+	t.Helper()
+	inv := fmt.Sprintf(`# karana heal e2e inventory
+lxd:
+  endpoint: unix
+  project: %s
+  profile: %s
+  storage: {pool: karana, driver: dir}
+  network: {name: %s, ipv4: %s}
+images:
+  balancer: karana/balancer
+  influxdb: karana/influxdb
+  grafana: karana-test/grafana
+  api: karana/api
+balancers:
+  outer: {name: lb0, http_port: 80, https_port: 443}
+  inner: [lb1, lb2]
+  hard_stop_after: 10s
+limits: {cpu: "1", memory: 512MiB}
+backups: {keep: 2}
+tenants: []
+`, healProject, healProject, healBridge, healSubnet)
+	p := filepath.Join(dir, "inventory.yaml")
+	if err := os.WriteFile(p, []byte(inv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// via sends q to addr:443 instead of the lifecycle's lb0.
+func (q req) via(addr string) (int, string, error) {
+	tr := &http.Transport{
+		TLSClientConfig: &tls.Config{ServerName: q.host, InsecureSkipVerify: true},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{Timeout: 3 * time.Second}).DialContext(ctx, network, addr+":443")
+		},
+	}
+	defer tr.CloseIdleConnections()
+	if q.method == "" {
+		q.method = http.MethodGet
+	}
+	r, err := http.NewRequest(q.method, "https://"+q.host+q.path, strings.NewReader(q.body))
+	if err != nil {
+		return 0, "", err
+	}
+	if q.contentType != "" {
+		r.Header.Set("Content-Type", q.contentType)
+	}
+	if q.bearer != "" {
+		r.Header.Set("Authorization", "Bearer "+q.bearer)
+	}
+	if q.user != "" {
+		r.SetBasicAuth(q.user, q.password)
+	}
+	resp, err := (&http.Client{Transport: tr, Timeout: 60 * time.Second}).Do(r)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, string(b), nil
+}
+
+// hwant sends q through the heal project's lb0 and fails unless it
+// answers status.
+func hwant(t *testing.T, q req, status int) string {
+	t.Helper()
+	code, body, err := q.via(healLB0)
+	if err != nil || code != status {
+		t.Fatalf("%s https://%s%s via %s: %d %s %v, want %d", q.method, q.host, q.path, healLB0, code, body, err, status)
+	}
+	return body
+}
