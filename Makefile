@@ -52,6 +52,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
 	bash e2e/bench-api.sh
 	bash e2e/bench-tenant.sh
+	bash e2e/bench-heal.sh
 
 clean:
 	rm -rf bin dist

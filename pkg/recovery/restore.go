@@ -317,3 +317,44 @@ func ParseRole(s string) (inventory.Role, error) {
 	}
 	return "", fmt.Errorf("unknown role %q: want %s", s, strings.Join(names, ", "))
 }
+
+// Created lists the roles of t whose containers the engine's run
+// created (the report says "created").
+func Created(r *converge.Report, t inventory.Tenant) []inventory.Role {
+	var out []inventory.Role
+	for _, row := range r.Rows() {
+		for _, ro := range inventory.Roles {
+			if row.Kind == t.Name && row.Object == t.ContainerName(ro) && slices.Contains(row.Changes, "created") {
+				out = append(out, ro)
+			}
+		}
+	}
+	return out
+}
+
+// HasBackup tells whether tenant name has a complete backup.
+func HasBackup(inv *inventory.Inventory, name string) bool {
+	all, err := backup.List(inv, name)
+	return err == nil && len(all) > 0
+}
+
+// Refill puts the latest backup's data of roles into tenant name's
+// containers, which exist and run (up just created them), and reconciles.
+func Refill(ctx context.Context, e *converge.Engine, d Deps, name string, roles []inventory.Role) error {
+	t, ok := e.Inv.Tenant(name)
+	if !ok {
+		return fmt.Errorf("tenant %q is not in %s", name, e.Inv.Path)
+	}
+	m, err := backup.Find(e.Inv, name, "")
+	if err != nil {
+		return err
+	}
+	if err := backup.Verify(m); err != nil {
+		return err
+	}
+	res := &Result{Took: map[string]float64{}}
+	if err := putData(ctx, e, *t, roles, m, res); err != nil {
+		return err
+	}
+	return reconcile(ctx, e, d, *t)
+}

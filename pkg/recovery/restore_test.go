@@ -209,3 +209,31 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// What up does for a container it had to create: the tenant has a backup,
+// so the new, empty container gets the backup's data.
+func TestRefillWhatTheRunCreated(t *testing.T) {
+	fx := newRestoreFixture(t)
+	acme, _ := fx.inv.Tenant("acme")
+	for _, r := range inventory.Roles {
+		fx.run(t, acme.ContainerName(r))
+	}
+	if HasBackup(fx.inv, "acme") {
+		t.Fatal("backup before any was taken")
+	}
+	_, err := backup.Take(context.Background(), fx.f, fx.inv, *acme, time.Now())
+	must(t, err)
+	if !HasBackup(fx.inv, "acme") || HasBackup(fx.inv, "other") {
+		t.Fatal("HasBackup wrong")
+	}
+	must(t, fx.f.DeleteInstance(context.Background(), "acme-influx"))
+	must(t, fx.e.Tenant(context.Background(), *acme))
+	roles := Created(fx.e.Report, *acme)
+	if !slices.Equal(roles, []inventory.Role{inventory.RoleInfluxDB}) {
+		t.Fatalf("Created = %v, want only influx", roles)
+	}
+	must(t, Refill(context.Background(), fx.e, fx.d, "acme", roles))
+	if len(fx.loaded) != 1 || fx.loaded["acme-influx"] != "data of acme-influx" {
+		t.Errorf("loaded %v", fx.loaded)
+	}
+}

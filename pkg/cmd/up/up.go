@@ -17,7 +17,9 @@ import (
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/iostreams"
 	"github.com/karana-project/karana/pkg/lxd"
+	"github.com/karana-project/karana/pkg/recovery"
 	"github.com/karana-project/karana/pkg/render"
+	"github.com/karana-project/karana/pkg/tenant"
 	sched "github.com/karana-project/karana/pkg/schedule"
 	upkg "github.com/karana-project/karana/pkg/up"
 )
@@ -32,6 +34,9 @@ type Options struct {
 	// Schedule installs the backup timer and the heal service on the host
 	// (schedule.Install); nil skips it (tests).
 	Schedule func(ctx context.Context, inv *inventory.Inventory) (string, error)
+	// Reconcile is the tenant API's reconcile run after up filled a lost
+	// container from its backup.
+	Reconcile recovery.Reconciler
 
 	DryRun bool
 	Output string
@@ -39,7 +44,8 @@ type Options struct {
 
 // NewCmdUp returns `karana up`.
 func NewCmdUp(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Inventory: f.Inventory, Deps: RealDeps(), Schedule: installSchedule}
+	opts := &Options{IO: f.IOStreams, Inventory: f.Inventory, Deps: RealDeps(), Schedule: installSchedule,
+		Reconcile: recovery.DefaultReconciler()}
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Converge this host to the inventory: LXD, balancers, every tenant",
@@ -53,7 +59,9 @@ func NewCmdUp(f *cmdutil.Factory, runF func(context.Context, *Options) error) *c
 			  3. images present (built when missing)
 			  4. the balancers created with their fixed addresses, configurations
 			     rendered, checked (haproxy -c) and pushed, HAProxy running
-			  5. every tenant's InfluxDB, Grafana and API containers converged
+			  5. every tenant's InfluxDB, Grafana and API containers converged; a
+			     container that was missing while its tenant has a backup gets the
+			     latest backup's data (as karana tenant restore would)
 			  6. where systemd is PID 1: a timer running karana backup on
 			     backups.schedule and a service running karana heal --watch
 
@@ -121,6 +129,9 @@ func upRun(ctx context.Context, opts *Options) error {
 	e := converge.NewEngine(opts.LXD, inv, cmdutil.NewProgress(opts.IO))
 	e.DryRun = opts.DryRun
 	runErr := upkg.Run(ctx, e, opts.Deps)
+	if runErr == nil && !opts.DryRun {
+		runErr = refill(ctx, e, opts)
+	}
 	if runErr == nil && !opts.DryRun && opts.Schedule != nil {
 		runErr = schedule(ctx, e, opts)
 	}
@@ -187,4 +198,21 @@ func installSchedule(ctx context.Context, inv *inventory.Inventory) (string, err
 		return "", err
 	}
 	return sched.Install(ctx, sched.System(), inv, bin)
+}
+
+// refill gives containers up created for lost ones their tenant's latest
+// backup: without it a deleted InfluxDB came back empty and every device
+// was locked out.
+func refill(ctx context.Context, e *converge.Engine, opts *Options) error {
+	for _, t := range e.Inv.Tenants {
+		roles := recovery.Created(e.Report, t)
+		if len(roles) == 0 || !recovery.HasBackup(e.Inv, t.Name) {
+			continue
+		}
+		d := recovery.Deps{Tenant: tenant.Deps{Validate: opts.Deps.Validate}, Reconcile: opts.Reconcile}
+		if err := recovery.Refill(ctx, e, d, t.Name, roles); err != nil {
+			return err
+		}
+	}
+	return nil
 }
