@@ -53,7 +53,9 @@ func TestAPIReconcilerLogsInThenReconciles(t *testing.T) {
 	if inv.TenantAddr(inv.Tenants[0], inventory.RoleAPI).String() != "127.0.0.12" {
 		t.Skip("address plan changed")
 	}
-	a := APIReconciler{Credentials: func(*inventory.Inventory, inventory.Tenant) (string, string, error) { return "admin@acme.test", "pw", nil }}
+	a := APIReconciler{Credentials: func(*inventory.Inventory, inventory.Tenant) (string, string, error) {
+		return "admin@acme.test", "pw", nil
+	}}
 	did, err := a.Reconcile(context.Background(), inv, inv.Tenants[0])
 	if err != nil || did != "reconciled: 1 of 2 record(s) changed" {
 		t.Fatalf("Reconcile = %q, %v (requests %v)", did, err, got)
@@ -61,7 +63,9 @@ func TestAPIReconcilerLogsInThenReconciles(t *testing.T) {
 	if len(got) != 2 || got[1] != "POST /v1/sync/all/reconcile Bearer T1" {
 		t.Errorf("requests %v", got)
 	}
-	a.Credentials = func(*inventory.Inventory, inventory.Tenant) (string, string, error) { return "admin@acme.test", "wrong", nil }
+	a.Credentials = func(*inventory.Inventory, inventory.Tenant) (string, string, error) {
+		return "admin@acme.test", "wrong", nil
+	}
 	if _, err := a.Reconcile(context.Background(), inv, inv.Tenants[0]); err == nil || !strings.Contains(err.Error(), "HTTP 401") {
 		t.Errorf("wrong password: %v", err)
 	}

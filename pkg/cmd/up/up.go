@@ -19,8 +19,8 @@ import (
 	"github.com/karana-project/karana/pkg/lxd"
 	"github.com/karana-project/karana/pkg/recovery"
 	"github.com/karana-project/karana/pkg/render"
-	"github.com/karana-project/karana/pkg/tenant"
 	sched "github.com/karana-project/karana/pkg/schedule"
+	"github.com/karana-project/karana/pkg/tenant"
 	upkg "github.com/karana-project/karana/pkg/up"
 )
 
