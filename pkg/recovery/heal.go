@@ -141,13 +141,17 @@ func (h *Healer) heal(ctx context.Context, e *converge.Engine, d Deps, name stri
 		return acts, nil
 	}
 	res, err := h.Restore(ctx, e, d, Request{Name: name, Roles: replace, Replace: true})
+	var rerr *ReconcileError
 	for _, i := range idx {
-		if err != nil {
+		if err != nil && !errors.As(err, &rerr) {
 			acts[i].Error = err.Error()
 			continue
 		}
 		acts[i].Backup = res.Source
 		acts[i].Did = "restored from " + res.Source
+		if rerr != nil {
+			acts[i].Did += " (reconcile failed)"
+		}
 		acts[i].Down = h.Now().Sub(bs[i].since).Seconds()
 		delete(h.since, bs[i].container)
 	}

@@ -159,3 +159,19 @@ func TestHealReportsATenantWithoutBackupAndGoesOn(t *testing.T) {
 		t.Errorf("summary:\n%s", Summary(acts))
 	}
 }
+
+func TestHealCountsARestoreWhoseReconcileFailed(t *testing.T) {
+	fx := newHealFixture(t)
+	fx.h.Restore = func(_ context.Context, _ *converge.Engine, _ Deps, req Request) (*Result, error) {
+		delete(fx.w, "acme-api")
+		return &Result{Source: "backups/p/acme/X"}, &ReconcileError{Err: errors.New("grafana timed out")}
+	}
+	fx.w["acme-api"] = "missing"
+	acts, err := fx.h.Round(context.Background(), fx.e, Deps{})
+	if err == nil || !strings.Contains(err.Error(), "the data is restored, but grafana timed out") {
+		t.Errorf("err = %v", err)
+	}
+	if len(acts) != 1 || acts[0].Error != "" || acts[0].Did != "restored from backups/p/acme/X (reconcile failed)" {
+		t.Errorf("actions %+v", acts)
+	}
+}

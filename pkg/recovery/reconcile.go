@@ -55,8 +55,10 @@ func (a APIReconciler) Reconcile(ctx context.Context, inv *inventory.Inventory, 
 	}
 	var out struct {
 		Results []struct {
-			Changed bool   `json:"changed"`
-			Error   string `json:"error"`
+			Resource string `json:"resource"`
+			ID       string `json:"id"`
+			Changed  bool   `json:"changed"`
+			Error    string `json:"error"`
 		} `json:"results"`
 	}
 	code, err := call(ctx, hc, base+"/v1/sync/all/reconcile", tok.Results[0].Token, map[string]string{}, &out)
@@ -69,16 +71,18 @@ func (a APIReconciler) Reconcile(ctx context.Context, inv *inventory.Inventory, 
 	if code != http.StatusOK {
 		return "", fmt.Errorf("reconcile of %s: HTTP %d", base, code)
 	}
-	changed, failed := 0, 0
+	changed, failed, first := 0, 0, ""
 	for _, r := range out.Results {
 		if r.Error != "" {
-			failed++
+			if failed++; failed == 1 {
+				first = fmt.Sprintf("%s %s: %s", r.Resource, r.ID, r.Error)
+			}
 		} else if r.Changed {
 			changed++
 		}
 	}
 	if failed > 0 {
-		return "", fmt.Errorf("reconcile of %s: %d of %d record(s) failed", base, failed, len(out.Results))
+		return "", fmt.Errorf("reconcile of %s: %d of %d record(s) failed, first %s", base, failed, len(out.Results), first)
 	}
 	return fmt.Sprintf("reconciled: %d of %d record(s) changed", changed, len(out.Results)), nil
 }

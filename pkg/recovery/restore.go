@@ -295,13 +295,45 @@ func putData(ctx context.Context, e *converge.Engine, t inventory.Tenant, roles 
 	return nil
 }
 
+// ReconcileError is a restore that did everything but the API's
+// reconcile: the data is back and answers, InfluxDB and Grafana may still
+// lack what the API's records say (a later reconcile, the API's periodic
+// one or `tenant restore` again, brings them in line).
+type ReconcileError struct{ Err error }
+
+func (e *ReconcileError) Error() string { return "the data is restored, but " + e.Err.Error() }
+func (e *ReconcileError) Unwrap() error { return e.Err }
+
+// reconcileTries: the services were just restarted, and a sync that
+// reaches one still settling fails; the reconcile is idempotent.
+const reconcileTries = 5
+
 func reconcile(ctx context.Context, e *converge.Engine, d Deps, t inventory.Tenant) error {
-	return e.Step(t.Name, t.ContainerName(inventory.RoleAPI), "reconcile of "+t.Name+"'s API", func() (string, error) {
+	err := e.Step(t.Name, t.ContainerName(inventory.RoleAPI), "reconcile of "+t.Name+"'s API", func() (string, error) {
 		if d.Reconcile == nil {
 			return "skipped: no reconcile configured", nil
 		}
-		return d.Reconcile.Reconcile(ctx, e.Inv, t)
+		var err error
+		for i := 0; i < reconcileTries; i++ {
+			var did string
+			if did, err = d.Reconcile.Reconcile(ctx, e.Inv, t); err == nil {
+				return did, nil
+			}
+			if i == reconcileTries-1 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return "", err
+			case <-time.After(3 * time.Second):
+			}
+		}
+		return "", err
 	})
+	if err != nil {
+		return &ReconcileError{Err: err}
+	}
+	return nil
 }
 
 // ParseRole reads --role.
