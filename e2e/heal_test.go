@@ -142,7 +142,8 @@ func TestHealAndRestore(t *testing.T) {
 	check := func(t *testing.T, what string) {
 		t.Helper()
 		const want = 5
-		waitInflux(domain, time.Minute)
+		waitUp("influx."+domain, "/ping", 204, time.Minute)
+		waitUp(apiHost, "/healthz", 200, time.Minute)
 		if n := points(t); n != want {
 			t.Errorf("%s: ann reads %d points, want %d (all written before the backup)", what, n, want)
 		}
@@ -170,7 +171,7 @@ func TestHealAndRestore(t *testing.T) {
 		if o, err := healLXC("delete", "--force", "acme-influx"); err != nil {
 			t.Fatalf("lxc delete: %v: %s", err, o)
 		}
-		healed := waitInflux(domain, 2*time.Minute)
+		healed := waitUp(influxHost, "/ping", 204, 2*time.Minute)
 		took := time.Since(lost)
 		// The round goes on with the check through lb0 and the reconcile.
 		reported := regexp.MustCompile(`acme-influx\s+missing\s+restored from`)
@@ -243,13 +244,13 @@ func TestHealAndRestore(t *testing.T) {
 	})
 }
 
-// waitInflux waits until InfluxDB of domain answers /ping through lb0,
-// four times in a row (lb0 alternates between lb1 and lb2, whose health
-// checks each see the new container in their own time).
-func waitInflux(domain string, d time.Duration) bool {
+// waitUp waits until host answers path with status through lb0, four
+// times in a row (lb0 alternates between lb1 and lb2, whose health checks
+// each see a new container in their own time).
+func waitUp(host, path string, status int, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	for ok := 0; time.Now().Before(deadline); {
-		if code, _, err := (req{host: "influx." + domain, path: "/ping"}).via(healLB0); err == nil && code == 204 {
+		if code, _, err := (req{host: host, path: path}).via(healLB0); err == nil && code == status {
 			if ok++; ok == 4 {
 				return true
 			}
