@@ -341,3 +341,16 @@ func Verify(m *Manifest) error {
 	}
 	return nil
 }
+
+// Tenants names every tenant with a folder in the project's backup
+// folder, removed ones included, sorted.
+func Tenants(inv *inventory.Inventory) []string {
+	ents, _ := os.ReadDir(inv.BackupDir())
+	var out []string
+	for _, e := range ents {
+		if e.IsDir() && inventory.ValidTenantName(e.Name()) == nil {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}

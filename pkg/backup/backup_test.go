@@ -152,6 +152,11 @@ func TestPruneKeepsTheNewest(t *testing.T) {
 	if len(gone) != 3 || gone[0] != at(0).Format(IDLayout) {
 		t.Errorf("pruned %v", gone)
 	}
+	must(t, os.MkdirAll(filepath.Join(inv.BackupDir(), "gone"), 0o700))
+	must(t, os.MkdirAll(filepath.Join(inv.BackupDir(), ".partial-x"), 0o700))
+	if got := strings.Join(Tenants(inv), ","); got != "acme,gone" {
+		t.Errorf("Tenants = %s, want acme,gone (a removed tenant's folder too)", got)
+	}
 	left, _ := List(inv, "acme")
 	if len(left) != 2 || left[0].ID != at(3).Format(IDLayout) || left[1].ID != at(4).Format(IDLayout) {
 		t.Errorf("left %v", left)

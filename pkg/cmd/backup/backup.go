@@ -153,18 +153,20 @@ func listRun(opts *Options) error {
 	if err != nil {
 		return err
 	}
-	tenants, err := selected(inv, opts.Tenants)
-	if err != nil {
-		return err
+	// Named tenants need not be in the inventory any more: a removed
+	// tenant's backups are what tenant restore brings it back from.
+	names := opts.Tenants
+	if len(names) == 0 {
+		names = backup.Tenants(inv)
 	}
 	out := []Listed{}
-	for _, t := range tenants {
-		all, err := backup.List(inv, t.Name)
+	for _, n := range names {
+		all, err := backup.List(inv, n)
 		if err != nil {
 			return err
 		}
 		for _, m := range all {
-			out = append(out, Listed{Tenant: t.Name, ID: m.ID, Time: m.Time, Size: m.Size(), Dir: m.Dir})
+			out = append(out, Listed{Tenant: n, ID: m.ID, Time: m.Time, Size: m.Size(), Dir: m.Dir})
 		}
 	}
 	if opts.Output == "json" {
