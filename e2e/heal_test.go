@@ -137,8 +137,8 @@ func TestHealAndRestore(t *testing.T) {
 
 	// check: every point written before the backup is there (and none
 	// after it: each restore goes back to the backup, the recovery point),
-	// the API knows ann, the karana writes with its old credentials and
-	// ann reads it.
+	// the API and Grafana know ann, the karana writes with its old
+	// credentials and ann reads it.
 	check := func(t *testing.T, what string) {
 		t.Helper()
 		const want = 5
@@ -148,6 +148,9 @@ func TestHealAndRestore(t *testing.T) {
 			t.Errorf("%s: ann reads %d points, want %d (all written before the backup)", what, n, want)
 		}
 		login(t, ann.login, ann.password)
+		waitUp("grafana."+domain, "/api/health", 200, time.Minute)
+		hwant(t, req{host: "grafana." + domain, path: "/api/users/lookup?" + form("loginOrEmail", ann.login),
+			user: cred.Grafana.Login, password: cred.Grafana.Password}, 200)
 		write(t, 100)
 		if n := points(t); n != want+1 {
 			t.Errorf("%s: after the karana's new write ann reads %d points, want %d", what, n, want+1)
