@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -148,7 +149,7 @@ func (h *Healer) heal(ctx context.Context, e *converge.Engine, d Deps, name stri
 			continue
 		}
 		acts[i].Backup = res.Source
-		acts[i].Did = "restored from " + res.Source
+		acts[i].Did = "restored from " + filepath.Base(res.Source)
 		if rerr != nil {
 			acts[i].Did += " (reconcile failed)"
 		}

@@ -104,7 +104,7 @@ func TestHealLeavesHealthyAloneAndActsOnMissingAtOnce(t *testing.T) {
 	if len(fx.restores) != 1 || !slices.Equal(fx.restores[0].Roles, []inventory.Role{"influx", "api"}) || !fx.restores[0].Replace || fx.restores[0].From != "" {
 		t.Fatalf("restores = %+v, want acme's influx and api from the latest backup", fx.restores)
 	}
-	if len(acts) != 2 || acts[0].Did != "restored from backups/p/acme/X" || acts[0].Problem != "missing" {
+	if len(acts) != 2 || acts[0].Did != "restored from X" || acts[0].Problem != "missing" {
 		t.Errorf("actions = %+v", acts)
 	}
 	if acts := fx.round(t); len(acts) != 0 || len(fx.restores) != 1 {
@@ -171,7 +171,7 @@ func TestHealCountsARestoreWhoseReconcileFailed(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "the data is restored, but grafana timed out") {
 		t.Errorf("err = %v", err)
 	}
-	if len(acts) != 1 || acts[0].Error != "" || acts[0].Did != "restored from backups/p/acme/X (reconcile failed)" {
+	if len(acts) != 1 || acts[0].Error != "" || acts[0].Did != "restored from X (reconcile failed)" {
 		t.Errorf("actions %+v", acts)
 	}
 }
