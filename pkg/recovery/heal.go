@@ -153,7 +153,11 @@ func (h *Healer) heal(ctx context.Context, e *converge.Engine, d Deps, name stri
 		if rerr != nil {
 			acts[i].Did += " (reconcile failed)"
 		}
-		acts[i].Down = h.Now().Sub(bs[i].since).Seconds()
+		back := h.Now()
+		if at, ok := res.Back[bs[i].container]; ok {
+			back = at
+		}
+		acts[i].Down = back.Sub(bs[i].since).Seconds()
 		delete(h.since, bs[i].container)
 	}
 	return acts, err

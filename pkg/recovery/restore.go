@@ -60,6 +60,8 @@ type Result struct {
 	Recorded bool               `json:"recorded"` // put back into the inventory
 	Took     map[string]float64 `json:"seconds"`  // container -> seconds its restore took
 	Total    float64            `json:"total_seconds"`
+	// Back is when each restored container's service answered again.
+	Back map[string]time.Time `json:"-"`
 }
 
 // Restore recreates req.Roles of tenant req.Name from its source, in an
@@ -73,7 +75,7 @@ func Restore(ctx context.Context, e *converge.Engine, d Deps, req Request) (*Res
 	if len(roles) == 0 {
 		roles = inventory.Roles
 	}
-	res := &Result{Tenant: req.Name, Roles: roles, Took: map[string]float64{}}
+	res := &Result{Tenant: req.Name, Roles: roles, Took: map[string]float64{}, Back: map[string]time.Time{}}
 	src, err := open(e.Inv, req)
 	if err != nil {
 		return res, err
@@ -269,6 +271,7 @@ func putData(ctx context.Context, e *converge.Engine, t inventory.Tenant, roles 
 			}
 			mu.Lock()
 			res.Took[name] = took.Seconds()
+			res.Back[name] = time.Now()
 			mu.Unlock()
 			return "restored from " + m.ID, nil
 		})
@@ -384,7 +387,7 @@ func Refill(ctx context.Context, e *converge.Engine, d Deps, name string, roles 
 	if err := backup.Verify(m); err != nil {
 		return err
 	}
-	res := &Result{Took: map[string]float64{}}
+	res := &Result{Took: map[string]float64{}, Back: map[string]time.Time{}}
 	if err := putData(ctx, e, *t, roles, m, res); err != nil {
 		return err
 	}
