@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"time"
 
 	"github.com/karana-project/karana/pkg/inventory"
+	"github.com/karana-project/karana/pkg/lxd"
 )
 
 // ErrNoCredentials is what a credentials source returns for a tenant
@@ -40,7 +42,13 @@ func (a APIReconciler) Reconcile(ctx context.Context, inv *inventory.Inventory, 
 	}
 	hc := a.HTTP
 	if hc == nil {
-		hc = &http.Client{Timeout: 5 * time.Minute}
+		// Through the context's dialer: from inside lb0 for a remote LXD.
+		dial := lxd.DialerFrom(ctx)
+		tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return dial(ctx, network, addr)
+		}}
+		defer tr.CloseIdleConnections()
+		hc = &http.Client{Timeout: 5 * time.Minute, Transport: tr}
 	}
 	base := fmt.Sprintf("http://%s:%d", inv.TenantAddr(t, inventory.RoleAPI), inv.Services.API.Port)
 	var tok struct {

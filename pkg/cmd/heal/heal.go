@@ -152,6 +152,7 @@ func round(ctx context.Context, opts *Options, bin []byte) Round {
 		r.Error = err.Error()
 		return r
 	}
+	ctx = lxd.NetworkContext(ctx, inv, c)
 	e := converge.NewEngine(c, inv, cmdutil.NewProgress(opts.IO))
 	e.Binary = bin
 	acts, err := opts.Healer.Round(ctx, e, opts.Deps)

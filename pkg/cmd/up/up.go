@@ -204,6 +204,7 @@ func installSchedule(ctx context.Context, inv *inventory.Inventory) (string, err
 // backup: without it a deleted InfluxDB came back empty and every device
 // was locked out.
 func refill(ctx context.Context, e *converge.Engine, opts *Options) error {
+	ctx = lxd.NetworkContext(ctx, e.Inv, e.LXD)
 	for _, t := range e.Inv.Tenants {
 		roles := recovery.Created(e.Report, t)
 		if len(roles) == 0 || !recovery.HasBackup(e.Inv, t.Name) {

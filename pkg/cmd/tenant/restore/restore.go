@@ -113,6 +113,7 @@ func restoreRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return cmdutil.WithCode(cmdutil.ExitUnavailable, err)
 	}
+	ctx = lxd.NetworkContext(ctx, inv, c)
 	e := converge.NewEngine(c, inv, cmdutil.NewProgress(opts.IO))
 	if e.Binary, err = opts.Binary(); err != nil {
 		return fmt.Errorf("reading the karana binary for the API containers: %w", err)
