@@ -82,7 +82,10 @@ func (b *bench) run() {
 	b.karana("tenant", "add", "warm", "--domain", "warm.bench.test") // image volumes into the pool
 	b.karana("tenant", "remove", "warm", "--purge")
 
-	adds, removes := b.addRemove("b", 5)
+	adds, removes := b.addRemove("b", 5, func() {
+		// With the five tenants in place: an unchanged rerun of up.
+		b.goal("karana up, nothing changed (5 tenants)", b.karana("up"), 2, "")
+	})
 	addMedian := median(adds)
 	b.goal("tenant add (median of 5)", addMedian, 3, "")
 	b.goal("tenant remove --purge (median of 5)", median(removes), 3, "")
@@ -97,7 +100,7 @@ func (b *bench) run() {
 	httpsLoad.Start(ctx)
 	time.Sleep(3 * time.Second)
 	from := time.Now()
-	ladds, lremoves := b.addRemove("l", 3)
+	ladds, lremoves := b.addRemove("l", 3, nil)
 	liveTo := time.Now()
 	var cycles []time.Duration
 	for i := 0; i < 3; i++ {
@@ -122,7 +125,7 @@ func (b *bench) run() {
 	b.writeInventory(routed)
 	setup := b.karana("balancer", "reload")
 	fmt.Printf("routing 1,000 tenants (balancer reload):  %6.2f s  (setup)\n", setup.Seconds())
-	radds, _ := b.addRemove("k", 3)
+	radds, _ := b.addRemove("k", 3, nil)
 	ratio := median(radds).Seconds() / addMedian.Seconds()
 	b.goal("tenant add with 1,000 routed (median of 3)", median(radds), 0, "")
 	b.ratio("  ... relative to one tenant", ratio, 1.2)
@@ -133,12 +136,15 @@ func (b *bench) run() {
 	fmt.Printf("# load average at end %s (2 cores)\n", load())
 }
 
-// addRemove adds n tenants one at a time, then removes them with --purge,
-// and returns the wall times.
-func (b *bench) addRemove(prefix string, n int) (adds, removes []time.Duration) {
+// addRemove adds n tenants one at a time, runs between (when not nil),
+// then removes them with --purge, and returns the wall times.
+func (b *bench) addRemove(prefix string, n int, between func()) (adds, removes []time.Duration) {
 	for i := 1; i <= n; i++ {
 		name := fmt.Sprintf("%s%d", prefix, i)
 		adds = append(adds, b.karana("tenant", "add", name, "--domain", name+".bench.test"))
+	}
+	if between != nil {
+		between()
 	}
 	for i := 1; i <= n; i++ {
 		removes = append(removes, b.karana("tenant", "remove", fmt.Sprintf("%s%d", prefix, i), "--purge"))
