@@ -148,6 +148,7 @@ func TestLifecycle(t *testing.T) {
 				t.Errorf("tenants after remove: %v", names)
 			}
 		}},
+		{"acme certificates", func(t *testing.T) { checkACME(t, dir, inv) }},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, s.fn) {

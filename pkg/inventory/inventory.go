@@ -101,6 +101,8 @@ type TLS struct {
 	// CertDir holds one PEM (certificate chain and key) per tenant domain,
 	// named <domain>.pem. Missing ones are generated self-signed.
 	CertDir string `yaml:"cert_dir"`
+	// ACME, when set, obtains and renews the tenants' certificates (acme.go).
+	ACME *ACME `yaml:"acme,omitempty"`
 }
 
 // Services sets the hostname prefix and port of each tenant service:

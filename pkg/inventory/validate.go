@@ -127,6 +127,7 @@ func (v *validator) validate(inv *Inventory) {
 	v.validateLimits("limits", inv.Limits)
 	v.validateBackups(&inv.Backups)
 	v.validateTenants(inv)
+	v.validateACME(inv)
 }
 
 // calendarRe is the characters of a systemd calendar expression

@@ -41,7 +41,7 @@ type innerView struct {
 	Ring                             word
 	RingSize                         int
 	CrtList, HostMap, UnknownBackend word
-	TenantsBackend                   word
+	TenantsBackend, ACMEMap          word
 	Servers                          []server // one per tenant service, named as its container
 }
 
@@ -104,7 +104,7 @@ func buildModel(inv *inventory.Inventory) (*model, error) {
 	m.inner = innerView{
 		HardStopAfter: m.outer.HardStopAfter, Socket: m.outer.Socket, HealthURI: m.outer.HealthURI, HealthPort: HealthPort,
 		MetricsPort: inventory.BalancerMetricsPort, Ring: c.word("ring", traffic.Ring), RingSize: traffic.RingSize,
-		CrtList: c.word("crt-list", CrtList), HostMap: c.word("map", MapFile), UnknownBackend: c.word("backend", UnknownBackend),
+		CrtList: c.word("crt-list", CrtList), HostMap: c.word("map", MapFile), ACMEMap: c.word("map", ACMEMap), UnknownBackend: c.word("backend", UnknownBackend),
 		TenantsBackend: c.word("backend", TenantsBackend),
 	}
 	addTenants(c, inv, m)

@@ -27,6 +27,7 @@ const (
 	HealthPort = 8404                       // inner balancers' health frontend
 	HealthURI  = "/karana-health"           // answered 200 by a healthy inner
 	MapFile    = DataDir + "/hosts.map"     // Host -> backend
+	ACMEMap    = DataDir + "/acme.map"      // HTTP-01 token -> key authorization, filled at run time
 	CrtList    = DataDir + "/crt-list.txt"  // certificates, default first
 	CertsDir   = DataDir + "/certs"         // one <domain>.pem per tenant
 	DefaultPEM = "default.pem"              // served for unknown SNI
@@ -120,6 +121,7 @@ func Render(inv *inventory.Inventory, opts Options) (*Output, error) {
 		{OuterFile, "outer.cfg.tmpl", m.outer},
 		{InnerFile, "inner.cfg.tmpl", m.inner},
 		{MapFile, "hosts.map.tmpl", m.hosts},
+		{ACMEMap, "acme.map.tmpl", nil},
 		{CrtList, "crt-list.txt.tmpl", m.crts},
 	} {
 		b, err := execute(t.tmpl, t.data)

@@ -62,6 +62,12 @@ func Units(inv *inventory.Inventory, bin string) (map[string][]byte, error) {
 		return nil, fmt.Errorf("the inventory path %q or binary %q has characters a unit file cannot carry", invPath, bin)
 	}
 	bs, bt, hs := Names(inv)
+	// ACME certificates are renewed on the backup schedule, first; "-": a
+	// CA that does not answer must not cost the backup (docs/tls.md).
+	renew := ""
+	if inv.TLS.ACME != nil {
+		renew = fmt.Sprintf("ExecStart=-%s certs renew --inventory %s\n", bin, invPath)
+	}
 	head := "# Written by karana up for " + invPath + "; changes are overwritten.\n"
 	return map[string][]byte{
 		bs: []byte(head + fmt.Sprintf(`[Unit]
@@ -70,8 +76,8 @@ After=network-online.target
 
 [Service]
 Type=oneshot
-ExecStart=%[2]s backup --inventory %[3]s
-`, inv.LXD.Project, bin, invPath)),
+%[4]sExecStart=%[2]s backup --inventory %[3]s
+`, inv.LXD.Project, bin, invPath, renew)),
 		bt: []byte(head + fmt.Sprintf(`[Unit]
 Description=karana backup of project %[1]s, %[2]s
 

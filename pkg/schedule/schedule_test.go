@@ -48,3 +48,29 @@ func TestInstallWritesUnitsOnceAndNeedsSystemd(t *testing.T) {
 		t.Errorf("second Install = %q, %v, calls %v: want nothing changed", did, err, calls)
 	}
 }
+
+func TestBackupServiceRenewsCertsWithACME(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "inv.yaml")
+	for _, tt := range []struct {
+		yaml string
+		want bool
+	}{
+		{"lxd: {project: prod}\n", false},
+		{"lxd: {project: prod}\ntls: {acme: {directory: \"https://ca.example/dir\", email: a@b.c}}\n", true},
+	} {
+		inv, err := inventory.Parse(p, []byte(tt.yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		units, err := Units(inv, "/usr/local/bin/karana")
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := string(units["karana-prod-backup.service"])
+		renew := "ExecStart=-/usr/local/bin/karana certs renew --inventory " + p + "\nExecStart=/usr/local/bin/karana backup"
+		if strings.Contains(svc, renew) != tt.want || strings.Contains(svc, "certs renew") != tt.want {
+			t.Errorf("%q: backup service\n%s", tt.yaml, svc)
+		}
+	}
+}

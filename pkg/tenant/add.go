@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/karana-project/karana/pkg/acme"
 	"github.com/karana-project/karana/pkg/converge"
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/lxd"
@@ -93,8 +94,25 @@ func Converge(ctx context.Context, e *converge.Engine, d Deps, t inventory.Tenan
 	if err := Route(ctx, e, d, e.Inv); err != nil {
 		return err
 	}
-	return e.Step(t.Name, "routes of "+t.Name, "answering through "+e.Inv.Balancers.Outer.Name, func() (string, error) {
+	err := e.Step(t.Name, "routes of "+t.Name, "answering through "+e.Inv.Balancers.Outer.Name, func() (string, error) {
 		return "", CheckThroughOuter(ctx, e.Inv, t, 30*time.Second)
+	})
+	if err != nil || !e.Inv.TLS.ACME.Covers(t.Name) || t.Cert != "" || e.DryRun {
+		return err
+	}
+	// Routed and answering: the CA's HTTP-01 request reaches the balancers.
+	return e.Step(t.Name, "certificate of "+t.Name, "ACME certificate of "+t.Name, func() (string, error) {
+		res, err := acme.New(e.Inv, e.LXD, nil).Renew(ctx, false, []string{t.Name})
+		if len(res) == 1 && res[0].Action == acme.ActionFailed {
+			return "", fmt.Errorf("%s (the self-signed certificate stays; run this again or karana certs renew)", res[0].Summary())
+		}
+		if err != nil {
+			return "", err
+		}
+		if len(res) == 1 && res[0].Action != acme.ActionNotDue {
+			return res[0].Action, nil
+		}
+		return "", nil
 	})
 }
 

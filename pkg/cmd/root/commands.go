@@ -6,6 +6,7 @@ import (
 	apicmd "github.com/karana-project/karana/pkg/cmd/api"
 	backupcmd "github.com/karana-project/karana/pkg/cmd/backup"
 	"github.com/karana-project/karana/pkg/cmd/balancer"
+	certscmd "github.com/karana-project/karana/pkg/cmd/certs"
 	healcmd "github.com/karana-project/karana/pkg/cmd/heal"
 	hostcmd "github.com/karana-project/karana/pkg/cmd/host"
 	imagecmd "github.com/karana-project/karana/pkg/cmd/image"
@@ -23,6 +24,7 @@ func addCommands(cmd *cobra.Command, f *cmdutil.Factory) {
 		apicmd.NewCmdAPI(f),
 		backupcmd.NewCmdBackup(f, nil),
 		balancer.NewCmdBalancer(f),
+		certscmd.NewCmdCerts(f),
 		healcmd.NewCmdHeal(f, nil),
 		hostcmd.NewCmdHost(f),
 		imagecmd.NewCmdImage(f),
