@@ -308,4 +308,10 @@ func checkACME(t *testing.T, dir, inv string) {
 	if third, err := servedCert(host, p.root); err != nil || third.SerialNumber.Cmp(second.SerialNumber) != 0 {
 		t.Errorf("after the failed renewal lb0 serves %v (%v), want the previous %v", third.SerialNumber, err, second.SerialNumber)
 	}
+	// What ACME wrote agrees with the rest: up finds nothing to do (its
+	// certificates step included) and the rendered tree matches.
+	if r := mustKarana(t, inv, "up"); !strings.Contains(r.stdout, "Nothing changed") {
+		t.Errorf("up after the ACME steps changed something: %s", r)
+	}
+	mustKarana(t, inv, "balancer", "render", "--check")
 }

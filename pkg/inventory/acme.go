@@ -18,7 +18,7 @@ type ACME struct {
 	// CAFile is a PEM bundle trusted for the ACME server's own HTTPS, for
 	// test CAs such as pebble; empty: the system's roots.
 	CAFile string `yaml:"ca_file,omitempty"`
-	// Tenants limits ACME to these tenants; empty: every tenant.
+	// Tenants limits ACME to these tenant names; empty: every tenant.
 	Tenants []string `yaml:"tenants,omitempty"`
 	// RenewBefore is how long before expiry a certificate is renewed (a Go
 	// duration; default 720h, 30 days).
@@ -65,9 +65,11 @@ func (v *validator) validateACME(inv *Inventory) {
 	if a.CAFile != "" && !printable(a.CAFile) {
 		v.at("tls.acme.ca_file", "contains control characters")
 	}
+	// Names, not existing tenants: a tenant is listed here before `tenant
+	// add` records it, so that it gets its certificate when added.
 	for _, n := range a.Tenants {
-		if _, ok := inv.Tenant(n); !ok {
-			v.at("tls.acme.tenants", "%q is not a tenant of this inventory", n)
+		if err := ValidTenantName(n); err != nil {
+			v.at("tls.acme.tenants", "%v", err)
 		}
 	}
 	if a.RenewBefore != "" {

@@ -11,7 +11,7 @@ func TestACMEValidation(t *testing.T) {
 	for _, tt := range []struct{ yaml, want string }{
 		{"    directory: http://ca.example/dir\n    email: a@b.c\n", "tls.acme.directory"},
 		{"    directory: https://ca.example/dir\n    email: nope\n", "tls.acme.email"},
-		{"    directory: https://ca.example/dir\n    email: a@b.c\n    tenants: [beta]\n", `"beta" is not a tenant`},
+		{"    directory: https://ca.example/dir\n    email: a@b.c\n    tenants: [Bad_Name]\n", "tls.acme.tenants"},
 		{"    directory: https://ca.example/dir\n    email: a@b.c\n    renew_before: 30d\n", "tls.acme.renew_before"},
 	} {
 		_, err := Parse("inv.yaml", []byte(base+tt.yaml))

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/karana-project/karana/pkg/acme"
 	"github.com/karana-project/karana/pkg/converge"
 	"github.com/karana-project/karana/pkg/host"
 	"github.com/karana-project/karana/pkg/inventory"
@@ -93,7 +94,32 @@ func Run(ctx context.Context, e *converge.Engine, d Deps) error {
 			return err
 		}
 	}
-	return nil
+	return certificates(ctx, e)
+}
+
+// certificates obtains the due ACME certificates (tls.acme), last: the
+// CA's HTTP-01 requests need the tenants routed. A tenant that fails keeps
+// its certificate; up then fails, and running it again retries.
+func certificates(ctx context.Context, e *converge.Engine) error {
+	if e.Inv.TLS.ACME == nil || e.DryRun || len(e.Inv.Tenants) == 0 {
+		return nil
+	}
+	return e.Step("tls", "acme", "ACME certificates", func() (string, error) {
+		res, err := acme.New(e.Inv, e.LXD, nil).Renew(ctx, false, nil)
+		var did, failed []string
+		for _, r := range res {
+			switch r.Action {
+			case acme.ActionObtained, acme.ActionRenewed:
+				did = append(did, r.Tenant+" "+r.Action)
+			case acme.ActionFailed:
+				failed = append(failed, r.Tenant+": "+r.Summary())
+			}
+		}
+		if len(failed) > 0 {
+			return "", fmt.Errorf("%s (they keep their certificates; karana certs renew retries)", strings.Join(failed, "; "))
+		}
+		return strings.Join(did, ", "), err
+	})
 }
 
 func hostLXD(ctx context.Context, e *converge.Engine, d Deps) error {
