@@ -11,7 +11,6 @@ import (
 
 	"github.com/karana-project/karana/pkg/acme"
 	"github.com/karana-project/karana/pkg/cmdutil"
-	"github.com/karana-project/karana/pkg/converge"
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/iostreams"
 	"github.com/karana-project/karana/pkg/lxd"
@@ -112,7 +111,7 @@ func run(ctx context.Context, opts *Options) error {
 				rows = append(rows, []string{"", "  " + f.Host, f.Error})
 			}
 		}
-		if err := converge.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), []string{"TENANT", "ACTION", "DETAIL"}, rows); err != nil {
+		if err := cmdutil.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), []string{"TENANT", "ACTION", "DETAIL"}, rows); err != nil {
 			return err
 		}
 	}

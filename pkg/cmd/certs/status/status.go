@@ -9,7 +9,6 @@ import (
 
 	"github.com/karana-project/karana/pkg/acme"
 	"github.com/karana-project/karana/pkg/cmdutil"
-	"github.com/karana-project/karana/pkg/converge"
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/iostreams"
 )
@@ -80,7 +79,7 @@ func run(opts *Options) error {
 		}
 		rows = append(rows, []string{c.Tenant, names, issuer, expires, managed, due})
 	}
-	return converge.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), []string{"TENANT", "NAMES", "ISSUER", "EXPIRES", "MANAGED", "DUE"}, rows)
+	return cmdutil.WriteTable(opts.IO.Out, opts.IO.IsStdoutTTY(), []string{"TENANT", "NAMES", "ISSUER", "EXPIRES", "MANAGED", "DUE"}, rows)
 }
 
 func join(s []string) string {
