@@ -87,6 +87,13 @@ func run(ctx context.Context, opts *Options) error {
 			return cmdutil.WithCode(cmdutil.ExitInvalid, fmt.Errorf("tenant %q is not in %s", n, inv.Path))
 		}
 	}
+	// The balancers' files and certificates are the project's: one writer
+	// at a time (up, tenant add/remove, backup hold the same lock).
+	lock, err := cmdutil.LockProject(ctx, opts.IO, inv)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	c, err := opts.Connect(ctx, inv)
 	if err != nil {
 		return cmdutil.WithCode(cmdutil.ExitUnavailable, err)
