@@ -95,7 +95,9 @@ func checkFailedReloadRolledBack(t *testing.T, lb *loopback) {
 	t.Helper()
 	before, pids := lb.snapshot(t)
 	r := lb.roll(12, "unbindable", "lb1")
-	r.ReloadTimeout = 3 * time.Second
+	// Long enough for the rollback's reload on a loaded machine too (CI saw
+	// 3 s run out there); the failed reload itself waits all of it.
+	r.ReloadTimeout = 10 * time.Second
 	rep, err := r.Run(context.Background())
 	var he *balancer.HAProxyError
 	if !errors.As(err, &he) || he.Balancer != "lb1" || !strings.Contains(err.Error(), "still serves") {
