@@ -124,7 +124,9 @@ func healRun(ctx context.Context, opts *Options) error {
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			// Interrupted is how --watch ends (systemctl stop): not a failure.
+			fmt.Fprintln(opts.IO.ErrOut, "heal: stopped")
+			return nil
 		case <-time.After(opts.Interval):
 		}
 	}

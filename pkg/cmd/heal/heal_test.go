@@ -59,3 +59,27 @@ func TestHealRoundSkipsWhileTheLockIsHeld(t *testing.T) {
 		t.Errorf("json %q: %v", out.String(), err)
 	}
 }
+
+func TestHealWatchEndsCleanlyWhenInterrupted(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "inv.yaml")
+	if err := os.WriteFile(p, []byte("tenants: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ios, out, errOut := iostreams.Test()
+	fac := &cmdutil.Factory{IOStreams: ios, InventoryFlag: p}
+	f := lxdfake.New()
+	opts := &Options{IO: ios, Inventory: fac.Inventory, Output: "text", Watch: true, Interval: 50 * time.Millisecond,
+		Healer: recovery.NewHealer(0), Binary: func() ([]byte, error) { return nil, nil },
+		Connect: func(context.Context, *inventory.Inventory) (lxd.Client, error) { return f, nil }}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := healRun(ctx, opts); err != nil {
+		t.Fatalf("interrupted --watch = %v, want nil", err)
+	}
+	if len(f.CallsTo("ListInstances")) < 2 {
+		t.Errorf("watch looked %d times in 300ms at a 50ms interval", len(f.CallsTo("ListInstances")))
+	}
+	if out.Len() != 0 || !strings.Contains(errOut.String(), "heal: stopped") {
+		t.Errorf("quiet rounds printed %q; stderr %q", out.String(), errOut.String())
+	}
+}
