@@ -67,7 +67,14 @@ func deleteHealProject(t *testing.T) {
 // are logged as BENCH lines (e2e/bench-heal.sh prints them).
 func TestHealAndRestore(t *testing.T) {
 	deleteHealProject(t)
-	t.Cleanup(func() { deleteHealProject(t) })
+	t.Cleanup(func() {
+		if testenv.Keep() {
+			return
+		}
+		if err := testenv.Remove(healProject, healBridge, "lb0", "lb1", "lb2"); err != nil {
+			t.Errorf("removing the heal project: %v", err)
+		}
+	})
 	dir := t.TempDir()
 	inv := writeHealInventory(t, dir)
 	ensureImages(t)
