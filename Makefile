@@ -50,6 +50,7 @@ golden:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+	$(GO) test -run '^$$' -bench Reconcile -benchtime 3x ./e2e/api/
 	bash e2e/bench-api.sh
 	bash e2e/bench-tenant.sh
 	bash e2e/bench-heal.sh

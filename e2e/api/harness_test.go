@@ -21,7 +21,7 @@ import (
 // live is the API in-process, synced to a real influxd and the Grafana
 // stand-in.
 type live struct {
-	t     *testing.T
+	t     testing.TB
 	ix    *influxtest.Server
 	admin *influx.Client // InfluxDB's admin
 	gs    *grafanastandin.Server
@@ -31,7 +31,7 @@ type live struct {
 	token string // the API admin's
 }
 
-func startLive(t *testing.T, tune func(*config.Config)) *live {
+func startLive(t testing.TB, tune func(*config.Config)) *live {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts influxd")
