@@ -2,6 +2,7 @@ package converge
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -40,7 +41,7 @@ func Probe(ctx context.Context, e *Engine) ([]Status, error) {
 	defer cancel()
 	all, err := e.LXD.ListInstances(lctx)
 	if err != nil {
-		return nil, err
+		return nil, withDownMembers(ctx, e, err)
 	}
 	// A member that is down is named as such; LXD shows its containers
 	// in state Error.
@@ -129,4 +130,26 @@ func location(in lxd.Instance) string {
 		return ""
 	}
 	return in.Location
+}
+
+// withDownMembers names the cluster members that are not online when
+// listing the containers failed: a member that stopped answering makes
+// LXD wait for it until the cluster marks it offline.
+func withDownMembers(ctx context.Context, e *Engine, err error) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	ms, merr := lxd.Members(ctx, e.LXD)
+	if merr != nil {
+		return err
+	}
+	var down []string
+	for _, m := range ms {
+		if m.Status != "Online" {
+			down = append(down, m.Name+" ("+m.Status+")")
+		}
+	}
+	if len(down) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w; cluster members not online: %s", err, strings.Join(down, ", "))
 }

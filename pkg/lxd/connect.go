@@ -29,6 +29,10 @@ func DefaultSocket() string {
 	return DebianSocket
 }
 
+// ErrUntrusted is wrapped when a remote daemon does not trust the client
+// certificate.
+var ErrUntrusted = errors.New("client certificate not trusted")
+
 // client implements Client over the LXD REST API, scoped to one project.
 type client struct {
 	base    lxdclient.InstanceServer
@@ -68,13 +72,27 @@ func dial(ctx context.Context, cfg inventory.LXD) (lxdclient.InstanceServer, err
 	case strings.HasPrefix(ep, "unix://"):
 		return lxdclient.ConnectLXDUnixWithContext(ctx, strings.TrimPrefix(ep, "unix://"), nil)
 	case strings.HasPrefix(ep, "https://"):
-		args, err := tlsArgs(cfg)
+		srv, err := connectHTTPS(ctx, cfg)
 		if err != nil {
 			return nil, err
 		}
-		return lxdclient.ConnectLXDWithContext(ctx, ep, args)
+		// The connection fetched the server's description already.
+		if info, _, err := srv.GetServer(); err == nil && info.Auth != "trusted" {
+			return nil, fmt.Errorf("%w: the daemon does not trust %s: get a token on it with `lxc config trust add --name karana` and run `karana remote trust TOKEN`", ErrUntrusted, cfg.ClientCert)
+		}
+		return srv, nil
 	}
 	return nil, fmt.Errorf(`endpoint must be "unix", "unix:///path" or "https://host:port"`)
+}
+
+// connectHTTPS connects to cfg.Endpoint with cfg's certificates, trusted
+// or not.
+func connectHTTPS(ctx context.Context, cfg inventory.LXD) (lxdclient.InstanceServer, error) {
+	args, err := tlsArgs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return lxdclient.ConnectLXDWithContext(ctx, cfg.Endpoint, args)
 }
 
 func tlsArgs(cfg inventory.LXD) (*lxdclient.ConnectionArgs, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 
+	lxdclient "github.com/canonical/lxd/client"
 	"github.com/canonical/lxd/shared/api"
 )
 
@@ -58,6 +59,12 @@ func (c *client) EnsureNetwork(ctx context.Context, name, ipv4CIDR string) (bool
 			Config:      maps.Clone(want),
 			Description: "karana containers",
 		}}
+		err := c.pendingOnMembers(ctx, func(m lxdclient.InstanceServer) error {
+			return m.CreateNetwork(api.NetworksPost{Name: name, Type: "bridge"})
+		})
+		if err != nil {
+			return false, fmt.Errorf("creating network %q on the cluster members: %w", name, err)
+		}
 		if err := s.CreateNetwork(req); err != nil {
 			return false, fmt.Errorf("creating network %q: %w", name, err)
 		}
@@ -100,6 +107,20 @@ func (c *client) EnsureStoragePool(ctx context.Context, pool StoragePool) (bool,
 		}
 		req := api.StoragePoolsPost{Name: pool.Name, Driver: driver,
 			StoragePoolPut: api.StoragePoolPut{Description: "karana containers", Config: cfg}}
+		// On a cluster, source and size are each member's own keys: they
+		// go with the pending creation on every member, not the last one.
+		clustered := false
+		err := c.pendingOnMembers(ctx, func(m lxdclient.InstanceServer) error {
+			clustered = true
+			return m.CreateStoragePool(api.StoragePoolsPost{Name: pool.Name, Driver: driver,
+				StoragePoolPut: api.StoragePoolPut{Config: maps.Clone(cfg)}})
+		})
+		if err != nil {
+			return false, fmt.Errorf("creating storage pool %q on the cluster members: %w", pool.Name, err)
+		}
+		if clustered {
+			req.Config = map[string]string{}
+		}
 		if err := s.CreateStoragePool(req); err != nil {
 			return false, fmt.Errorf("creating storage pool %q (%s): %w", pool.Name, driver, err)
 		}
@@ -181,4 +202,20 @@ func mergeConfig(cfg *map[string]string, want map[string]string) bool {
 		}
 	}
 	return changed
+}
+
+// pendingOnMembers runs create on each member of a cluster: LXD creates a
+// cluster-wide network or storage pool only after it is pending on every
+// member (with the member's own keys, none here). Not clustered: nothing.
+func (c *client) pendingOnMembers(ctx context.Context, create func(lxdclient.InstanceServer) error) error {
+	ms, err := c.Members(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if err := create(c.host(ctx).UseTarget(m.Name)); err != nil {
+			return fmt.Errorf("member %s: %w", m.Name, err)
+		}
+	}
+	return nil
 }

@@ -93,7 +93,7 @@ func trustAt(ctx context.Context, cfg inventory.LXD, ep, token, fingerprint stri
 	}
 	c := cfg
 	c.Endpoint = ep
-	srv, err := dial(ctx, c)
+	srv, err := connectHTTPS(ctx, c)
 	if err != nil {
 		return fmt.Errorf("%s: %w", ep, err)
 	}

@@ -124,7 +124,11 @@ func certificates(ctx context.Context, e *converge.Engine) error {
 
 func hostLXD(ctx context.Context, e *converge.Engine, d Deps) error {
 	if !strings.HasPrefix(e.Inv.LXD.Endpoint, "unix") {
-		return nil // a remote daemon is the operator's to install
+		// A remote daemon is installed on its own host; here karana only
+		// connects to it (and the connection checks it trusts us).
+		e.Progress.Start("LXD at %s", e.Inv.LXD.Endpoint)
+		e.Progress.End("remote: not installed from here")
+		return nil
 	}
 	if e.DryRun {
 		return e.Step("host", "LXD", "LXD installed and running", func() (string, error) {
