@@ -7,7 +7,7 @@ COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
-.PHONY: build up test setup unit fuzz e2e e2e-images release-check lint golden bench clean
+.PHONY: build up test setup unit fuzz e2e e2e-cluster e2e-images release-check lint golden bench clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/karana
@@ -37,6 +37,10 @@ e2e: build e2e-images
 # goreleaser's snapshot build (dist/) and the checks of its archives.
 release-check:
 	bash e2e/release.sh
+
+# The two-member LXD cluster proof (docs/scaling.md), a few minutes more.
+e2e-cluster: build e2e-images
+	KARANA_E2E=1 KARANA_E2E_CLUSTER=1 KARANA_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -p 1 -timeout 30m -v -run '^TestRemoteCluster$$' ./e2e/
 
 e2e-images: build
 	bash e2e/images.sh

@@ -10,15 +10,22 @@
 #   remote-lxd.sh env            print the addresses as shell variables
 #   remote-lxd.sh token NAME     print a trust token for client NAME (lxc config trust add)
 #   remote-lxd.sh images A...    copy image aliases from the default daemon to member 0
+#   remote-lxd.sh network NAME CIDR  on a cluster, the bridge every member shares (see below)
 #   remote-lxd.sh down           stop the daemons and remove everything this script made
 #
 # Idempotent: `up` skips what exists, `down` removes what is there. Names
 # and subnets move with KARANA_TEST_NS (as pkg/testenv does): namespace
-# karana-rl<N>-<i>, LXD_DIR /var/lib/karana-rl<N>/m<i>, uplinks in
-# 10.0.(37+20N).0/24 (one /30 per member), the back end's bridge subnets in
-# 10.0.(38+20N).0/24 and up. Those subnets live only inside the namespaces:
-# the host routes the uplinks and marks the rest prohibited, so nothing
-# leaks out of the host's default route.
+# karana-rl<N>-<i>, LXD_DIR /var/lib/karana-rl<N>/m<i>; the members'
+# uplinks share one host bridge, k<rlN>up, on 10.0.(37+20N).0/24 (host .1,
+# member i .(2+i)); the back end's bridge subnets are 10.0.(38+20N).0/24 and
+# up. Those live only inside the namespaces: the host marks them
+# prohibited, so nothing leaks out of the host's default route.
+#
+# The cluster's network: a plain LXD bridge is local to its member, so
+# `network` creates the back end's bridge on every member with one VXLAN
+# tunnel (multicast over the uplinks) joining them into one L2 segment,
+# and dnsmasq answering only the containers its member hosts (their static
+# leases): the same subnet everywhere, so karana's address plan is kept.
 #
 # Trap avoided: `ip netns exec` remounts /sys, which hides the cgroup
 # mounts ("Failed to create /init.scope control group"); the daemons are
@@ -35,8 +42,9 @@ suffix=rl$n
 ns_name() { echo "karana-$suffix-$1"; }
 lxd_dir() { echo "$base/m$1"; }
 host_if() { echo "k${suffix}h$1"; }
-host_ip() { echo "10.0.$link.$((4 * $1 + 1))"; }
-ns_ip() { echo "10.0.$link.$((4 * $1 + 2))"; }
+host_br="k${suffix}up"
+host_ip="10.0.$link.1"
+ns_ip() { echo "10.0.$link.$(($1 + 2))"; }
 rlxc() { local i=$1; shift; LXD_DIR=$(lxd_dir "$i") lxc "$@"; }
 
 members() { local c=0; while [ -d "$(lxd_dir "$c")" ]; do c=$((c + 1)); done; echo "$c"; }
@@ -55,18 +63,22 @@ netns_up() {
 	local i=$1 ns hif
 	ns=$(ns_name "$i") hif=$(host_if "$i")
 	[ -e "/run/netns/$ns" ] || ip netns add "$ns"
+	if ! ip link show "$host_br" >/dev/null 2>&1; then
+		ip link add "$host_br" type bridge
+		echo 0 >"/sys/class/net/$host_br/bridge/multicast_snooping"
+		ip addr add "$host_ip/24" dev "$host_br"
+		ip link set "$host_br" up
+	fi
 	if ! ip link show "$hif" >/dev/null 2>&1; then
 		ip link add "$hif" type veth peer name uplink netns "$ns"
-		ip addr add "$(host_ip "$i")/30" dev "$hif"
-		ip link set "$hif" up
-		ip -n "$ns" addr add "$(ns_ip "$i")/30" dev uplink
+		ip link set "$hif" master "$host_br" up
+		ip -n "$ns" addr add "$(ns_ip "$i")/24" dev uplink
 		ip -n "$ns" link set lo up
 		ip -n "$ns" link set uplink up
-		ip -n "$ns" route add default via "$(host_ip "$i")"
+		ip -n "$ns" route add default via "$host_ip"
 	fi
-	# The rest of the uplink /24 and the bridge subnets exist only in the
-	# namespaces: never let them follow the host's default route out.
-	ip route replace prohibit "10.0.$link.0/24"
+	# The bridge subnets exist only in the namespaces: never let them
+	# follow the host's default route out.
 	for o in $(seq $((link + 1)) $((link + 3))); do ip route replace prohibit "10.0.$o.0/24"; done
 	sysctl -qw net.ipv4.ip_forward=1 || true
 }
@@ -107,12 +119,14 @@ cluster_up() {
 	local want=$1 i
 	if ! rlxc 0 cluster list >/dev/null 2>&1; then
 		rlxc 0 cluster enable m0 >/dev/null
+		# Notice a member that stopped answering within seconds.
+		rlxc 0 config set cluster.offline_threshold 11
 	fi
 	for i in $(seq 1 $((want - 1))); do
 		rlxc 0 cluster show "m$i" >/dev/null 2>&1 && continue
 		local token
 		token=$(rlxc 0 cluster add "m$i" --quiet)
-		rlxc "$i" admin init --preseed <<EOF
+		LXD_DIR=$(lxd_dir "$i") lxd init --preseed <<EOF
 cluster:
   enabled: true
   server_name: m$i
@@ -121,6 +135,20 @@ cluster:
   cluster_token: $token
 EOF
 	done
+}
+
+# cmd_network creates NAME on every member of the cluster: pending on
+# each, then once with the shared configuration (an LXD cluster's way).
+cmd_network() {
+	local name=$1 cidr=$2 c i
+	c=$(members)
+	rlxc 0 network show "$name" >/dev/null 2>&1 && return 0
+	for i in $(seq 0 $((c - 1))); do
+		rlxc 0 network create "$name" --target "m$i" >/dev/null
+	done
+	rlxc 0 network create "$name" ipv4.address="$cidr" ipv4.nat=true ipv6.address=none \
+		tunnel.karana.protocol=vxlan tunnel.karana.group=239.0.$((20 + n)).1 tunnel.karana.interface=uplink \
+		tunnel.karana.id=$((4200 + n)) raw.dnsmasq="dhcp-ignore=tag:!known" >/dev/null
 }
 
 cmd_env() {
@@ -187,7 +215,7 @@ cmd_down() {
 		fi
 		rm -rf "$dir"
 	done
-	ip route del prohibit "10.0.$link.0/24" 2>/dev/null || true
+	ip link del "$host_br" 2>/dev/null || true
 	for o in $(seq $((link + 1)) $((link + 3))); do ip route del prohibit "10.0.$o.0/24" 2>/dev/null || true; done
 	rmdir "$base" 2>/dev/null || true
 }
@@ -197,6 +225,7 @@ up) shift; cmd_up "$@" ;;
 env) cmd_env ;;
 token) cmd_token "$2" ;;
 images) shift; cmd_images "$@" ;;
+network) cmd_network "$2" "$3" ;;
 down) cmd_down ;;
-*) echo "usage: $0 up [MEMBERS] | env | token NAME | images ALIAS... | down" >&2; exit 2 ;;
+*) echo "usage: $0 up [MEMBERS] | env | token NAME | images ALIAS... | network NAME CIDR | down" >&2; exit 2 ;;
 esac

@@ -85,6 +85,20 @@ func (r *remoteLXD) instances(t *testing.T, project string) []string {
 	return strings.Fields(out)
 }
 
+// clean deletes the containers a kept earlier run left in project.
+func (r *remoteLXD) clean(t *testing.T, project string) {
+	t.Helper()
+	out, err := r.lxc(0, "list", "--project", project, "--format", "csv", "-c", "n")
+	if err != nil {
+		return // no such project yet
+	}
+	for _, name := range strings.Fields(out) {
+		if out, err := r.lxc(0, "delete", "--force", "--project", project, name); err != nil {
+			t.Fatalf("deleting %s on the remote: %v: %s", name, err, out)
+		}
+	}
+}
+
 // remoteInventory is an inventory for the namespaced daemon over HTTPS,
 // with lb0 published on the namespace's own address.
 func (r *remoteLXD) inventory(t *testing.T, dir, project, bridge, cidr, tenants string) string {
@@ -144,6 +158,7 @@ func TestRemote(t *testing.T) {
 	t.Logf("remote daemon ready in %s", time.Since(start).Round(time.Second))
 	dir := t.TempDir()
 	project := testenv.Name("karana-rl")
+	r.clean(t, project)
 	bridgeOctet := r.env["KARANA_RL_BRIDGE_OCTET"]
 	inv := r.inventory(t, dir, project, testenv.Name("krlbr0"), "10.0."+bridgeOctet+".1/24", " []")
 	addr := r.env["KARANA_RL_ADDR_0"]
@@ -154,8 +169,8 @@ func TestRemote(t *testing.T) {
 		fn   func(t *testing.T)
 	}{
 		{"trust", func(t *testing.T) {
-			if r := karana(t, inv, "status"); r.code != 5 {
-				t.Errorf("status before trust: exit %d, want 5 (unavailable): %s", r.code, r)
+			if r := karana(t, inv, "status"); r.code != 5 || !strings.Contains(r.stderr, "karana remote trust") {
+				t.Errorf("status before trust: exit %d, want 5 (unavailable) naming remote trust: %s", r.code, r)
 			}
 			token, err := remoteScript("token", "karana-e2e")
 			if err != nil {
