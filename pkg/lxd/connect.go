@@ -108,6 +108,9 @@ func tlsArgs(cfg inventory.LXD) (*lxdclient.ConnectionArgs, error) {
 			continue
 		}
 		b, err := os.ReadFile(f.path)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s does not exist: `karana remote trust TOKEN` makes it and gets it trusted (the token from `lxc config trust add --name karana` on the daemon)", f.path)
+		}
 		if err != nil {
 			return nil, err
 		}
