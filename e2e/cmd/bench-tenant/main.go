@@ -52,13 +52,21 @@ func main() {
 	if err != nil {
 		die(err)
 	}
-	defer os.RemoveAll(dir)
 	b.dir, b.inv = dir, filepath.Join(dir, "inventory.yaml")
-	defer b.cleanProject()
 	b.run()
-	if b.failed {
-		os.Exit(1)
+	b.exit(0)
+}
+
+// exit deletes what the bench made (the project's containers, the
+// temporary folder with its 10,000 certificates) and ends the process:
+// with code, or 1 when a goal was missed.
+func (b *bench) exit(code int) {
+	b.cleanProject()
+	os.RemoveAll(b.dir)
+	if code == 0 && b.failed {
+		code = 1
 	}
+	os.Exit(code)
 }
 
 func die(err error) {
@@ -278,8 +286,7 @@ func (b *bench) karanaInv(inv string, args ...string) time.Duration {
 	d := time.Since(start)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "karana %s: %v\n%s", strings.Join(args, " "), err, out.String())
-		b.cleanProject()
-		os.Exit(1)
+		b.exit(1)
 	}
 	if b.verbose {
 		fmt.Fprintf(os.Stderr, "--- karana %s (%.2f s)\n%s", strings.Join(args, " "), d.Seconds(), out.String())
