@@ -20,9 +20,16 @@ import (
 // command has ended and all of its output has been copied to stdout and
 // stderr. A nil stdin reads as empty; stdout and stderr may be the same
 // writer (combined output) and need not be safe for concurrent use.
+//
+// A command without stdin runs with its output recorded by LXD into log
+// files that are downloaded once it has ended: LXD 5.0's websocket mirror
+// loses output on a busy host (its server closes a stream before the last
+// data is sent; fixed upstream in 5.14), and a lost stream would read as a
+// command that printed nothing, or as a truncated backup. A command that
+// reads stdin streams both ways over websockets, as it must.
 func (c *client) Exec(ctx context.Context, name string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	if stdin == nil {
-		stdin = bytes.NewReader(nil)
+		return c.execRecorded(ctx, name, cmd, stdout, stderr)
 	}
 	dataDone := make(chan bool)
 	out := newExecOutput(stdout, stderr)
@@ -44,6 +51,56 @@ func (c *client) Exec(ctx context.Context, name string, cmd []string, stdin io.R
 		return -1, fmt.Errorf("running %q in container %q: no exit code in the operation", strings.Join(cmd, " "), name)
 	}
 	return int(ret), nil
+}
+
+// execRecorded runs cmd with record-output and copies the two recorded
+// files to stdout and stderr, then deletes them.
+func (c *client) execRecorded(ctx context.Context, name string, cmd []string, stdout, stderr io.Writer) (int, error) {
+	fail := func(err error) (int, error) {
+		return -1, fmt.Errorf("running %q in container %q: %w", strings.Join(cmd, " "), name, err)
+	}
+	req := api.InstanceExecPost{Command: cmd, WaitForWS: false, Interactive: false, RecordOutput: true}
+	op, err := c.srv(ctx).ExecInstance(name, req, nil)
+	final, err := c.waitResult(ctx, op, notFound(err))
+	if err != nil {
+		return fail(err)
+	}
+	ret, ok := final.Metadata["return"].(float64)
+	if !ok {
+		return fail(errors.New("no exit code in the operation"))
+	}
+	logs, _ := final.Metadata["output"].(map[string]any)
+	for _, fd := range []struct {
+		key string
+		w   io.Writer
+	}{{"1", stdout}, {"2", stderr}} {
+		p, _ := logs[fd.key].(string)
+		if p == "" {
+			return fail(fmt.Errorf("LXD recorded no output file for fd %s", fd.key))
+		}
+		if err := c.copyLog(ctx, name, path.Base(p), orDiscard(fd.w)); err != nil {
+			return fail(err)
+		}
+	}
+	return int(ret), nil
+}
+
+// copyLog copies the instance's log file to w and deletes it.
+func (c *client) copyLog(ctx context.Context, name, file string, w io.Writer) error {
+	s := c.srv(ctx)
+	rc, err := s.GetInstanceLogfile(name, file)
+	if err != nil {
+		return fmt.Errorf("reading recorded output %s: %w", file, err)
+	}
+	_, err = io.Copy(w, rc)
+	rc.Close()
+	if err != nil {
+		return fmt.Errorf("reading recorded output %s: %w", file, err)
+	}
+	if err := s.DeleteInstanceLogfile(name, file); err != nil {
+		return fmt.Errorf("deleting recorded output %s: %w", file, err)
+	}
+	return nil
 }
 
 // execOutput hands LXD's client the two writers it copies the command's
