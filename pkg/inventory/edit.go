@@ -101,3 +101,61 @@ func tenantsNode(root *yaml.Node, create bool) *yaml.Node {
 	root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "tenants"}, seq)
 	return seq
 }
+
+// RecordTenantKeys writes an id (from newID) and the slot the load
+// assigned into every tenant of the file at path that lacks them, so that
+// a tenant written by hand keeps the same id and addresses from its first
+// run on (the API needs the id; addresses follow the slot). It returns the
+// names it completed and the reloaded inventory; a file that lacks nothing
+// is left untouched.
+func RecordTenantKeys(path string, newID func() string) (*Inventory, []string, error) {
+	inv, err := Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	var done []string
+	for _, t := range inv.Tenants {
+		if t.ID == "" || t.slotAssigned {
+			done = append(done, t.Name)
+		}
+	}
+	if len(done) == 0 {
+		return inv, nil, nil
+	}
+	inv, err = edit(path, func(root *yaml.Node) error {
+		seq := tenantsNode(root, false)
+		if seq == nil {
+			return nil
+		}
+		for i, item := range seq.Content {
+			if item.Kind != yaml.MappingNode || i >= len(inv.Tenants) {
+				continue
+			}
+			t := inv.Tenants[i]
+			if t.ID == "" {
+				setKey(item, "id", newID())
+			}
+			if t.slotAssigned && t.Slot != nil {
+				setKey(item, "slot", fmt.Sprint(*t.Slot))
+			}
+		}
+		return nil
+	})
+	return inv, done, err
+}
+
+// setKey adds key: value to a mapping node that lacks key.
+func setKey(m *yaml.Node, key, value string) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return
+		}
+	}
+	tag := "!!str"
+	if key == "slot" {
+		tag = "!!int"
+	}
+	m.Content = append(m.Content,
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key},
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: value})
+}

@@ -158,6 +158,8 @@ type Tenant struct {
 	Target string `yaml:"target,omitempty"` // LXD cluster member
 	Limits Limits `yaml:"limits,omitempty"`
 	Cert   string `yaml:"cert,omitempty"` // PEM file overriding tls.cert_dir
+
+	slotAssigned bool // Slot was given on load, not read from the file
 }
 
 // Role of a container.

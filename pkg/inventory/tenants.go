@@ -87,6 +87,7 @@ func assignSlots(inv *Inventory, taken map[int]int) {
 		}
 		s := next
 		inv.Tenants[i].Slot = &s
+		inv.Tenants[i].slotAssigned = true
 		taken[s] = i
 	}
 }

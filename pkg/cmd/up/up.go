@@ -20,6 +20,7 @@ import (
 	"github.com/karana-project/karana/pkg/recovery"
 	"github.com/karana-project/karana/pkg/render"
 	sched "github.com/karana-project/karana/pkg/schedule"
+	"github.com/karana-project/karana/pkg/secrets"
 	"github.com/karana-project/karana/pkg/tenant"
 	upkg "github.com/karana-project/karana/pkg/up"
 )
@@ -125,6 +126,17 @@ func upRun(ctx context.Context, opts *Options) error {
 			return err
 		}
 		defer lock.Unlock()
+	}
+	if !opts.DryRun && inv.Path != "" {
+		// A tenant written by hand gets its id and slot recorded before
+		// anything is built from them, as tenant add records them.
+		var done []string
+		if inv, done, err = inventory.RecordTenantKeys(inv.Path, secrets.TenantID); err != nil {
+			return err
+		}
+		if len(done) > 0 {
+			fmt.Fprintf(opts.IO.ErrOut, "recorded id and slot of %s in %s\n", strings.Join(done, ", "), inv.Path)
+		}
 	}
 	e := converge.NewEngine(opts.LXD, inv, cmdutil.NewProgress(opts.IO))
 	e.DryRun = opts.DryRun
