@@ -126,8 +126,9 @@ func removeContainer(ctx context.Context, e *converge.Engine, name string, purge
 	did := "deleted"
 	if in.Status == "Running" {
 		// Stopped first, so that the export is consistent and the
-		// services flush their data.
-		if err := e.LXD.StopInstance(ctx, name, false); err != nil {
+		// services flush their data. With purge nothing is kept: a
+		// forced stop, which cannot time out on a service slow to stop.
+		if err := e.LXD.StopInstance(ctx, name, purge); err != nil {
 			return "", fmt.Errorf("stopping: %w", err)
 		}
 	}
