@@ -90,6 +90,7 @@ type fakeTarget struct {
 	log                 *[]string
 	rt                  *recorder
 	onReload            func()
+	onCheck             func()
 }
 
 func (f *fakeTarget) Name() string { return f.name }
@@ -109,6 +110,9 @@ func (f *fakeTarget) Prepare(_ context.Context, fs Files, _ Sums) error {
 	return nil
 }
 func (f *fakeTarget) Check(context.Context) error {
+	if f.onCheck != nil {
+		f.onCheck()
+	}
 	return f.stageErr
 }
 func (f *fakeTarget) Commit(context.Context) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 )
 
@@ -105,7 +104,11 @@ func (r *Roll) Run(ctx context.Context) (*ReloadReport, error) {
 	if r.DryRun {
 		return rep, nil
 	}
-	for _, i := range r.order(ctx) {
+	done := make([]bool, len(r.Targets))
+	retried := make([]bool, len(r.Targets))
+	for left := len(r.Targets); left > 0; left-- {
+		i := r.next(ctx, done)
+		done[i] = true
 		t, br := r.Targets[i], &rep.Balancers[i]
 		if br.Action == ActionUnchanged {
 			continue
@@ -114,7 +117,17 @@ func (r *Roll) Run(ctx context.Context) (*ReloadReport, error) {
 		if st := r.state[t.Name()]; st != nil && st.plan != nil {
 			roll = r.applyLive
 		}
-		if err := roll(ctx, t, br); err != nil {
+		err := roll(ctx, t, br)
+		var pe *peerOutError
+		if errors.As(err, &pe) && !retried[i] && r.pending(pe.peer, done) {
+			// The peer went down, or this one came up, after next chose:
+			// the peer, out of service and still to be changed, goes first.
+			retried[i], done[i] = true, false
+			br.Action = ActionPending
+			left++
+			continue
+		}
+		if err != nil {
 			if br.Error == "" {
 				br.Error = err.Error()
 			}
@@ -124,26 +137,44 @@ func (r *Roll) Run(ctx context.Context) (*ReloadReport, error) {
 	return rep, nil
 }
 
-// order is the order balancers are changed in: those lb0 does not see UP
-// first (they carry no traffic, and must come up before another one may be
-// drained), then the others in the inventory's order.
-func (r *Roll) order(ctx context.Context) []int {
-	idx := make([]int, len(r.Targets))
-	for i := range idx {
-		idx[i] = i
+// pending reports whether the balancer called name is still to be changed.
+func (r *Roll) pending(name string, done []bool) bool {
+	for i, t := range r.Targets {
+		if t.Name() == name {
+			return !done[i]
+		}
+	}
+	return false
+}
+
+// next is the balancer to change next among those not done: one lb0 does
+// not see UP first (it carries no traffic, and must come up before another
+// one may be drained), else the first in the inventory's order. lb0 is
+// asked again before each turn: on a first run both are down when the run
+// starts, and one may come up while the other is still booting, which an
+// order fixed at the start would then refuse to take out.
+func (r *Roll) next(ctx context.Context, done []bool) int {
+	first := -1
+	for i := range r.Targets {
+		if !done[i] {
+			first = i
+			break
+		}
 	}
 	servers, err := r.Outer.Servers(ctx)
 	if err != nil {
-		return idx
+		return first
 	}
 	up := map[string]bool{}
 	for _, s := range servers {
 		up[s.Name] = up[s.Name] || s.Up()
 	}
-	sort.SliceStable(idx, func(a, b int) bool {
-		return !up[r.Targets[idx[a]].Name()] && up[r.Targets[idx[b]].Name()]
-	})
-	return idx
+	for i, t := range r.Targets {
+		if !done[i] && !up[t.Name()] {
+			return i
+		}
+	}
+	return first
 }
 
 // checkAll compares and checks every balancer's new files before any is

@@ -212,3 +212,50 @@ func TestRollDownBalancerNeedsNoDrain(t *testing.T) {
 		}
 	}
 }
+
+// On a first run both inner balancers are down, and lb1 (booting) may come
+// up between the choice of which goes first and its own turn while lb2 is
+// still down: lb2 must then go first rather than lb1 be refused (seen in
+// CI: "lb1: refusing to take it out: lb2 is down/ready").
+func TestRollOrderFollowsLb0DuringTheRun(t *testing.T) {
+	g := newRig("lb1", "lb2")
+	g.rt.set("lb1", func(s *Server) { s.Health = "down" })
+	g.rt.set("lb2", func(s *Server) { s.Health = "down" })
+	g.targets["lb1"].onReload = func() { g.rt.set("lb1", func(s *Server) { s.Health = "up" }) }
+	g.targets["lb2"].onReload = func() { g.rt.set("lb2", func(s *Server) { s.Health = "up" }) }
+	// lb0's first answer (the choice) has both down; lb1 is up from the next.
+	g.roll.Outer = &flipAfter{Runtime: g.rt, after: 1, flip: func() { g.rt.set("lb1", func(s *Server) { s.Health = "up" }) }}
+	rep, err := g.roll.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var commits []string
+	for _, l := range g.log {
+		if strings.HasSuffix(l, ": commit") {
+			commits = append(commits, strings.TrimSuffix(l, ": commit"))
+		}
+	}
+	if !reflect.DeepEqual(commits, []string{"lb2", "lb1"}) {
+		t.Errorf("committed %v, want lb2 (down) before lb1 (up by its turn); log %q", commits, g.log)
+	}
+	for _, b := range rep.Balancers {
+		if b.Action != ActionReloaded {
+			t.Errorf("%s: %s", b.Name, b.Action)
+		}
+	}
+}
+
+// flipAfter runs flip once, after lb0 has answered Servers after times.
+type flipAfter struct {
+	Runtime
+	after, calls int
+	flip         func()
+}
+
+func (f *flipAfter) Servers(ctx context.Context) ([]Server, error) {
+	if f.calls == f.after {
+		f.flip()
+	}
+	f.calls++
+	return f.Runtime.Servers(ctx)
+}

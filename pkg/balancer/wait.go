@@ -72,8 +72,8 @@ func othersUp(servers []Server, name string, peers []string) ([]string, error) {
 			}
 			seen = true
 			if !s.Up() || s.Admin != "ready" {
-				return nil, fmt.Errorf("%s: refusing to take it out: %s is %s/%s on lb0 (backend %s), and both must never be out at once; bring %s back (karana balancer ready %s) and run again",
-					name, other, s.Health, s.Admin, s.Backend, other, other)
+				return nil, &peerOutError{peer: other, msg: fmt.Sprintf("%s: refusing to take it out: %s is %s/%s on lb0 (backend %s), and both must never be out at once; bring %s back (karana balancer ready %s) and run again",
+					name, other, s.Health, s.Admin, s.Backend, other, other)}
 			}
 		}
 		if !seen {
@@ -212,3 +212,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// peerOutError is othersUp's refusal: peer is out of service on lb0.
+type peerOutError struct {
+	peer, msg string
+}
+
+func (e *peerOutError) Error() string { return e.msg }
