@@ -119,11 +119,9 @@ func (r *Roll) Run(ctx context.Context) (*ReloadReport, error) {
 		}
 		err := roll(ctx, t, br)
 		var pe *peerOutError
-		if errors.As(err, &pe) && !retried[i] && r.pending(pe.peer, done) {
-			// The peer went down, or this one came up, after next chose:
-			// the peer, out of service and still to be changed, goes first.
+		if errors.As(err, &pe) && !retried[i] && r.peerFirst(ctx, pe, done) {
 			retried[i], done[i] = true, false
-			br.Action = ActionPending
+			br.Action, br.Error = ActionPending, ""
 			left++
 			continue
 		}
@@ -135,6 +133,28 @@ func (r *Roll) Run(ctx context.Context) (*ReloadReport, error) {
 		}
 	}
 	return rep, nil
+}
+
+// peerFirst handles a refusal to take a balancer out because pe.peer is
+// out of service, and reports whether the balancer should be tried again:
+// a peer still to be changed goes first (it went down, or this one came
+// up, after next chose); a peer whose files already match but that is only
+// DOWN, as one still booting on a first run is, is waited for until lb0
+// sees it UP (ReloadTimeout).
+func (r *Roll) peerFirst(ctx context.Context, pe *peerOutError, done []bool) bool {
+	if r.pending(pe.peer, done) {
+		return true
+	}
+	if !pe.booting {
+		return false
+	}
+	r.start("%s: waiting until lb0 sees it UP", pe.peer)
+	if err := r.waitUp(ctx, pe.peer); err != nil {
+		r.fail(err)
+		return false
+	}
+	r.end("up")
+	return true
 }
 
 // pending reports whether the balancer called name is still to be changed.

@@ -259,3 +259,35 @@ func (f *flipAfter) Servers(ctx context.Context) ([]Server, error) {
 	f.calls++
 	return f.Runtime.Servers(ctx)
 }
+
+// On a first run lb2's files may already match while its HAProxy is still
+// starting (DOWN, admin ready), with lb1 UP and changed: lb1 waits until
+// lb0 sees lb2 UP instead of being refused (seen in CI).
+func TestRollWaitsForABootingPeer(t *testing.T) {
+	g := newRig("lb1")
+	g.rt.set("lb2", func(s *Server) { s.Health = "down" })
+	g.roll.Outer = &flipAfter{Runtime: g.rt, after: 3, flip: func() { g.rt.set("lb2", func(s *Server) { s.Health = "up" }) }}
+	rep, err := g.roll.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Balancers[0].Action != ActionReloaded || rep.Balancers[1].Action != ActionUnchanged {
+		t.Errorf("report %+v, want lb1 reloaded, lb2 unchanged", rep.Balancers)
+	}
+}
+
+// A peer an operator took out (drain) is not waited for: the refusal
+// stands, and nothing is drained.
+func TestRollDoesNotWaitForADrainedPeer(t *testing.T) {
+	g := newRig("lb1")
+	g.rt.set("lb2", func(s *Server) { s.Admin = "drain" })
+	_, err := g.roll.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "refusing to take it out") {
+		t.Fatalf("err = %v, want the refusal", err)
+	}
+	for _, l := range g.log {
+		if strings.HasSuffix(l, "state drain") {
+			t.Errorf("drained: %s", l)
+		}
+	}
+}

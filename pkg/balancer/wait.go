@@ -72,7 +72,7 @@ func othersUp(servers []Server, name string, peers []string) ([]string, error) {
 			}
 			seen = true
 			if !s.Up() || s.Admin != "ready" {
-				return nil, &peerOutError{peer: other, msg: fmt.Sprintf("%s: refusing to take it out: %s is %s/%s on lb0 (backend %s), and both must never be out at once; bring %s back (karana balancer ready %s) and run again",
+				return nil, &peerOutError{peer: other, booting: s.Admin == "ready", msg: fmt.Sprintf("%s: refusing to take it out: %s is %s/%s on lb0 (backend %s), and both must never be out at once; bring %s back (karana balancer ready %s) and run again",
 					name, other, s.Health, s.Admin, s.Backend, other, other)}
 			}
 		}
@@ -214,8 +214,11 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // peerOutError is othersUp's refusal: peer is out of service on lb0.
+// booting is set when it is only DOWN (admin state ready): not taken out
+// by an operator, but not serving yet, as a balancer just started is.
 type peerOutError struct {
 	peer, msg string
+	booting   bool
 }
 
 func (e *peerOutError) Error() string { return e.msg }
