@@ -104,15 +104,20 @@ func (r *Roll) Run(ctx context.Context) (*ReloadReport, error) {
 	if r.DryRun {
 		return rep, nil
 	}
+	// done: changed already, or nothing to change (files match).
 	done := make([]bool, len(r.Targets))
+	left := 0
+	for i := range r.Targets {
+		done[i] = rep.Balancers[i].Action == ActionUnchanged
+		if !done[i] {
+			left++
+		}
+	}
 	retried := make([]bool, len(r.Targets))
-	for left := len(r.Targets); left > 0; left-- {
+	for ; left > 0; left-- {
 		i := r.next(ctx, done)
 		done[i] = true
 		t, br := r.Targets[i], &rep.Balancers[i]
-		if br.Action == ActionUnchanged {
-			continue
-		}
 		roll := r.rollOne
 		if st := r.state[t.Name()]; st != nil && st.plan != nil {
 			roll = r.applyLive

@@ -261,12 +261,25 @@ func (f *flipAfter) Servers(ctx context.Context) ([]Server, error) {
 }
 
 // On a first run lb2's files may already match while its HAProxy is still
-// starting (DOWN, admin ready), with lb1 UP and changed: lb1 waits until
-// lb0 sees lb2 UP instead of being refused (seen in CI).
+// starting (DOWN, admin ready), and lb1 (changed) may come UP just after
+// lb0 was asked which goes first: lb1 then waits until lb0 sees lb2 UP
+// instead of being refused (seen in CI).
 func TestRollWaitsForABootingPeer(t *testing.T) {
 	g := newRig("lb1")
+	g.rt.set("lb1", func(s *Server) { s.Health = "down" })
 	g.rt.set("lb2", func(s *Server) { s.Health = "down" })
-	g.roll.Outer = &flipAfter{Runtime: g.rt, after: 3, flip: func() { g.rt.set("lb2", func(s *Server) { s.Health = "up" }) }}
+	// lb0's first answer (the choice) has both down; lb1 is UP from the
+	// second (its refusal); lb2 only after a few of the wait's polls.
+	calls := 0
+	g.roll.Outer = &onServers{Runtime: g.rt, f: func() {
+		calls++
+		switch calls {
+		case 2:
+			g.rt.set("lb1", func(s *Server) { s.Health = "up" })
+		case 6:
+			g.rt.set("lb2", func(s *Server) { s.Health = "up" })
+		}
+	}}
 	rep, err := g.roll.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -274,6 +287,17 @@ func TestRollWaitsForABootingPeer(t *testing.T) {
 	if rep.Balancers[0].Action != ActionReloaded || rep.Balancers[1].Action != ActionUnchanged {
 		t.Errorf("report %+v, want lb1 reloaded, lb2 unchanged", rep.Balancers)
 	}
+}
+
+// onServers calls f before each answer of lb0's Servers.
+type onServers struct {
+	Runtime
+	f func()
+}
+
+func (o *onServers) Servers(ctx context.Context) ([]Server, error) {
+	o.f()
+	return o.Runtime.Servers(ctx)
 }
 
 // A peer an operator took out (drain) is not waited for: the refusal
