@@ -141,26 +141,25 @@ func (r *Roll) Run(ctx context.Context) (*ReloadReport, error) {
 }
 
 // peerFirst handles a refusal to take a balancer out because pe.peer is
-// out of service, and reports whether the balancer should be tried again:
-// a peer still to be changed goes first (it went down, or this one came
-// up, after next chose); a peer whose files already match but that is only
-// DOWN, as one still booting on a first run is, is waited for until lb0
-// sees it UP (ReloadTimeout).
+// out of service, and reports whether the balancer should be tried again.
+// A peer that is only DOWN (admin state ready), as balancers still booting
+// on a first run are, each backend's checks rising at their own pace, is
+// waited for until lb0 sees it UP everywhere (at most peerWait); a peer
+// still to be changed that does not come UP goes first instead.
 func (r *Roll) peerFirst(ctx context.Context, pe *peerOutError, done []bool) bool {
-	if r.pending(pe.peer, done) {
-		return true
+	if pe.booting {
+		r.start("%s: waiting until lb0 sees it UP", pe.peer)
+		if err := r.waitUpFor(ctx, pe.peer, min(r.ReloadTimeout, peerWait)); err == nil {
+			r.end("up")
+			return true
+		}
+		r.end("not up")
 	}
-	if !pe.booting {
-		return false
-	}
-	r.start("%s: waiting until lb0 sees it UP", pe.peer)
-	if err := r.waitUp(ctx, pe.peer); err != nil {
-		r.fail(err)
-		return false
-	}
-	r.end("up")
-	return true
+	return r.pending(pe.peer, done)
 }
+
+// peerWait bounds how long a refused balancer waits for its booting peer.
+const peerWait = 20 * time.Second
 
 // pending reports whether the balancer called name is still to be changed.
 func (r *Roll) pending(name string, done []bool) bool {

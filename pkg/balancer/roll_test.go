@@ -315,3 +315,40 @@ func TestRollDoesNotWaitForADrainedPeer(t *testing.T) {
 		}
 	}
 }
+
+// On a first run each of lb0's backends checks the new balancers at its
+// own pace: lb1 may be UP in be_http only and lb2 in be_https only, both
+// changed. Neither is refused for good: each waits until its peer is UP
+// everywhere (seen in CI: "lb1: refusing to take it out: lb2 is down").
+func TestRollWaitsForPeersUpInOneBackendOnly(t *testing.T) {
+	g := newRig("lb1", "lb2")
+	setIn := func(backend, name, health string) {
+		g.rt.mu.Lock()
+		defer g.rt.mu.Unlock()
+		for i := range g.rt.servers {
+			if s := &g.rt.servers[i]; s.Backend == backend && s.Name == name {
+				s.Health = health
+			}
+		}
+	}
+	setIn("be_https", "lb1", "down")
+	setIn("be_http", "lb2", "down")
+	calls := 0
+	g.roll.Outer = &onServers{Runtime: g.rt, f: func() {
+		if calls++; calls == 5 {
+			setIn("be_https", "lb1", "up")
+			setIn("be_http", "lb2", "up")
+		}
+	}}
+	g.targets["lb1"].onReload = func() { g.rt.set("lb1", func(s *Server) { s.Health = "up" }) }
+	g.targets["lb2"].onReload = func() { g.rt.set("lb2", func(s *Server) { s.Health = "up" }) }
+	rep, err := g.roll.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range rep.Balancers {
+		if b.Action != ActionReloaded {
+			t.Errorf("%s: %s", b.Name, b.Action)
+		}
+	}
+}

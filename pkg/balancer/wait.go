@@ -164,7 +164,12 @@ func (r *Roll) waitNewWorker(ctx context.Context, t Target, oldPid int64) (int64
 
 // waitUp waits until lb0's health checks see name UP in all its backends.
 func (r *Roll) waitUp(ctx context.Context, name string) error {
-	deadline := time.Now().Add(r.ReloadTimeout)
+	return r.waitUpFor(ctx, name, r.ReloadTimeout)
+}
+
+// waitUpFor is waitUp with its own timeout.
+func (r *Roll) waitUpFor(ctx context.Context, name string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
 	var state string
 	for time.Now().Before(deadline) {
 		servers, err := r.Outer.Servers(ctx)
