@@ -1,13 +1,8 @@
 package e2e
 
 import (
-	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -48,36 +43,11 @@ type req struct {
 
 func (q req) do(t *testing.T) (int, string) {
 	t.Helper()
-	tr := &http.Transport{
-		TLSClientConfig: &tls.Config{ServerName: q.host, InsecureSkipVerify: true},
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{Timeout: 3 * time.Second}).DialContext(ctx, network, lb0+":443")
-		},
-	}
-	defer tr.CloseIdleConnections()
-	if q.method == "" {
-		q.method = http.MethodGet
-	}
-	r, err := http.NewRequest(q.method, "https://"+q.host+q.path, strings.NewReader(q.body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if q.contentType != "" {
-		r.Header.Set("Content-Type", q.contentType)
-	}
-	if q.bearer != "" {
-		r.Header.Set("Authorization", "Bearer "+q.bearer)
-	}
-	if q.user != "" {
-		r.SetBasicAuth(q.user, q.password)
-	}
-	resp, err := (&http.Client{Transport: tr, Timeout: 60 * time.Second}).Do(r)
+	code, body, err := q.via(lb0)
 	if err != nil {
 		t.Fatalf("%s https://%s%s via lb0: %v", q.method, q.host, q.path, err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return resp.StatusCode, string(b)
+	return code, body
 }
 
 // want sends q and fails unless it answers status; it returns the body.

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -292,34 +291,10 @@ func (s *syncBuffer) String() string {
 
 func writeHealInventory(t *testing.T, dir string) string {
 	t.Helper()
-	inv := fmt.Sprintf(`# karana heal e2e inventory
-lxd:
-  endpoint: unix
-  project: %s
-  profile: %s
-  storage: {pool: karana, driver: dir}
-  network: {name: %s, ipv4: %s}
-images:
-  balancer: karana/balancer
-  influxdb: karana/influxdb
-  grafana: karana-test/grafana
-  api: karana/api
-balancers:
-  outer: {name: lb0, http_port: 80, https_port: 443}
-  inner: [lb1, lb2]
-  hard_stop_after: 10s
-limits: {cpu: "1", memory: 512MiB}
-backups: {keep: 2}
-tenants: []
-`, healProject, healProject, healBridge, healSubnet)
-	p := filepath.Join(dir, "inventory.yaml")
-	if err := os.WriteFile(p, []byte(inv), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return writeInventoryFor(t, dir, healProject, healBridge, healSubnet, "backups: {keep: 2}\n")
 }
 
-// via sends q to addr:443 instead of the lifecycle's lb0.
+// via sends q to addr:443 (a suite's lb0).
 func (q req) via(addr string) (int, string, error) {
 	tr := &http.Transport{
 		TLSClientConfig: &tls.Config{ServerName: q.host, InsecureSkipVerify: true},

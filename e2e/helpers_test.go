@@ -158,6 +158,13 @@ func cleanProject(t *testing.T) {
 // writeInventory writes the suite's inventory into a fresh folder.
 func writeInventory(t *testing.T, dir string) string {
 	t.Helper()
+	return writeInventoryFor(t, dir, project, bridge, subnet, "")
+}
+
+// writeInventoryFor writes an inventory of the given LXD project, bridge
+// and subnet, with extra top-level YAML, into dir.
+func writeInventoryFor(t *testing.T, dir, project, bridge, subnet, extra string) string {
+	t.Helper()
 	inv := fmt.Sprintf(`# karana e2e inventory
 lxd:
   endpoint: unix
@@ -175,8 +182,8 @@ balancers:
   inner: [lb1, lb2]
   hard_stop_after: 10s
 limits: {cpu: "1", memory: 512MiB}
-tenants: []
-`, project, project, bridge, subnet)
+%stenants: []
+`, project, project, bridge, subnet, extra)
 	p := filepath.Join(dir, "inventory.yaml")
 	if err := os.WriteFile(p, []byte(inv), 0o644); err != nil {
 		t.Fatal(err)
