@@ -91,38 +91,56 @@ func (e *Engine) tenantRole(ctx context.Context, t inventory.Tenant, r inventory
 		return &StepError{Step: step, Object: name, Err: err}
 	}
 	spec := TenantSpec(e.Inv, t, r)
-	did, started, err := e.ensureContainer(ctx, spec)
+	pt := provision.Tenant{Inv: e.Inv, T: t, Secrets: sec, Binary: e.Binary}
+	role, created, preloaded, err := e.createPreloaded(ctx, spec, pt, r)
+	var cerr *configError
+	if errors.As(err, &cerr) {
+		return fail("configuration", cerr.err)
+	}
 	if err != nil {
 		return fail("container", err)
 	}
-	e.Report.Note(t.Name, name, did)
-	if e.DryRun {
-		return e.dryRole(ctx, t, r, sec, strings.HasPrefix(did, "would create"))
-	}
-	if started {
+	if preloaded {
+		// Two notes: recovery.Created looks for "created".
+		e.Report.Note(t.Name, name, "created")
+		e.Report.Note(t.Name, name, "configured before its first boot")
+	} else {
+		did := "created"
+		if !created {
+			did, _, err = e.ensureContainer(ctx, spec)
+			if err != nil {
+				return fail("container", err)
+			}
+		}
+		e.Report.Note(t.Name, name, did)
+		if e.DryRun {
+			return e.dryRole(ctx, t, r, sec, strings.HasPrefix(did, "would create"))
+		}
+		// Also when it was running already: a run killed just after
+		// starting it leaves it booting, and systemctl cannot reach
+		// systemd yet ("Failed to connect to bus"). One exec when booted.
 		if err := e.waitBooted(ctx, name); err != nil {
 			return fail("boot", err)
 		}
-	}
-	pt := provision.Tenant{Inv: e.Inv, T: t, Secrets: sec, Binary: e.Binary}
-	if r == inventory.RoleAPI {
-		code, err := e.LXD.Exec(ctx, name, []string{"test", "-x", "/usr/bin/git"}, nil, io.Discard, io.Discard)
+		if r == inventory.RoleAPI {
+			code, err := e.LXD.Exec(ctx, name, []string{"test", "-x", gitPath}, nil, io.Discard, io.Discard)
+			if err != nil {
+				return fail("configuration", err)
+			}
+			pt.NoGit = code != 0
+		}
+		if r == inventory.RoleGrafana {
+			if err := e.freshGrafana(ctx, name); err != nil {
+				return fail("configuration", err)
+			}
+		}
+		role = provision.ForRole(pt, r)
+		did, err = provision.Apply(ctx, e.LXD, name, role, IsRemoteImage(spec.Image))
 		if err != nil {
 			return fail("configuration", err)
 		}
-		pt.NoGit = code != 0
+		e.Report.Note(t.Name, name, did)
 	}
-	if r == inventory.RoleGrafana {
-		if err := e.freshGrafana(ctx, name); err != nil {
-			return fail("configuration", err)
-		}
-	}
-	role := provision.ForRole(pt, r)
-	did, err = provision.Apply(ctx, e.LXD, name, role, IsRemoteImage(spec.Image))
-	if err != nil {
-		return fail("configuration", err)
-	}
-	e.Report.Note(t.Name, name, did)
 	addr := e.Inv.TenantAddr(t, r)
 	if err := e.WaitHealthy(ctx, addr, role.Probe, ServiceTimeout); err != nil {
 		e.Report.Health(t.Name, name, "unhealthy")
@@ -137,6 +155,49 @@ func (e *Engine) tenantRole(ctx context.Context, t inventory.Tenant, r inventory
 	e.Report.Health(t.Name, name, "healthy")
 	return nil
 }
+
+// gitPath is the git the API versions its store with.
+const gitPath = "/usr/bin/git"
+
+// createPreloaded creates a missing container from a local image and
+// configures it before its first boot (provision.Preload), so that the
+// services start once, configured: about a second per container instead of
+// booting, configuring and restarting them. preloaded is false when the
+// container exists, the image is remote or a dry run asks; the caller then
+// converges it the usual way. An image that cannot be preloaded is started
+// as it is and left to the usual way too.
+func (e *Engine) createPreloaded(ctx context.Context, spec lxd.InstanceSpec, pt provision.Tenant, r inventory.Role) (role provision.Role, created, preloaded bool, err error) {
+	if e.DryRun || IsRemoteImage(spec.Image) {
+		return role, false, false, nil
+	}
+	if _, err := e.LXD.GetInstance(ctx, spec.Name); !errors.Is(err, lxd.ErrNotFound) {
+		return role, false, false, err
+	}
+	if err := e.LXD.CreateInstance(ctx, spec); err != nil {
+		return role, false, false, err
+	}
+	if r == inventory.RoleAPI {
+		git, err := e.LXD.FileExists(ctx, spec.Name, gitPath)
+		if err != nil {
+			return role, false, false, err
+		}
+		pt.NoGit = !git
+	}
+	role = provision.ForRole(pt, r)
+	perr := provision.Preload(ctx, e.LXD, spec.Name, role)
+	if perr != nil && !errors.Is(perr, provision.ErrNotPreloadable) {
+		return role, false, false, &configError{perr}
+	}
+	if err := e.LXD.StartInstance(ctx, spec.Name); err != nil {
+		return role, false, false, fmt.Errorf("starting container %q: %w", spec.Name, err)
+	}
+	return role, true, perr == nil, nil
+}
+
+// configError marks a createPreloaded error of the configuration step.
+type configError struct{ err error }
+
+func (e *configError) Error() string { return e.err.Error() }
 
 // dryRole says what tenantRole would change in an existing container.
 func (e *Engine) dryRole(ctx context.Context, t inventory.Tenant, r inventory.Role, sec *secrets.Tenant, missing bool) error {

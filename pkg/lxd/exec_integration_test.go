@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +53,13 @@ func TestIntegrationExecOutputComplete(t *testing.T) {
 		{"100k combined", true, []string{"/sbin/init", "bytes", "100000"}, string(big) + "end\n", ""},
 	}
 	t.Run("concurrent", func(t *testing.T) { testExecConcurrent(t, c, spec.Name) })
+	// Only the exit code wanted: run without recording any output.
+	for _, want := range []int{0, 3} {
+		code, err := c.Exec(ctx, spec.Name, []string{"/sbin/init", "exit", strconv.Itoa(want)}, nil, io.Discard, nil)
+		if err != nil || code != want {
+			t.Errorf("exit %d without output: code %d, %v", want, code, err)
+		}
+	}
 	const runs = 50
 	for _, tc := range cases {
 		bad := 0

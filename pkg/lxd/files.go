@@ -59,7 +59,9 @@ func (c *client) execRecorded(ctx context.Context, name string, cmd []string, st
 	fail := func(err error) (int, error) {
 		return -1, fmt.Errorf("running %q in container %q: %w", strings.Join(cmd, " "), name, err)
 	}
-	req := api.InstanceExecPost{Command: cmd, WaitForWS: false, Interactive: false, RecordOutput: true}
+	// Only the exit code wanted: nothing recorded, nothing to fetch.
+	record := !discards(stdout) || !discards(stderr)
+	req := api.InstanceExecPost{Command: cmd, WaitForWS: false, Interactive: false, RecordOutput: record}
 	op, err := c.srv(ctx).ExecInstance(name, req, nil)
 	final, err := c.waitResult(ctx, op, notFound(err))
 	if err != nil {
@@ -68,6 +70,9 @@ func (c *client) execRecorded(ctx context.Context, name string, cmd []string, st
 	ret, ok := final.Metadata["return"].(float64)
 	if !ok {
 		return fail(errors.New("no exit code in the operation"))
+	}
+	if !record {
+		return int(ret), nil
 	}
 	logs, _ := final.Metadata["output"].(map[string]any)
 	for _, fd := range []struct {
@@ -130,6 +135,8 @@ func (o *execOutput) close() {
 	o.mu.Unlock()
 }
 
+func discards(w io.Writer) bool { return w == nil || w == io.Discard }
+
 func orDiscard(w io.Writer) io.Writer {
 	if w == nil {
 		return io.Discard
@@ -172,11 +179,67 @@ func (c *client) PushFile(ctx context.Context, name, p string, data []byte, mode
 }
 
 func (c *client) push(ctx context.Context, name, p string, data []byte, mode os.FileMode) error {
+	return c.pushAs(ctx, name, p, data, mode, 0)
+}
+
+func (c *client) pushAs(ctx context.Context, name, p string, data []byte, mode os.FileMode, gid int) error {
 	return c.srv(ctx).CreateInstanceFile(name, p, lxdclient.InstanceFileArgs{
-		Content: bytes.NewReader(data), UID: 0, GID: 0, Mode: int(mode.Perm()),
+		Content: bytes.NewReader(data), UID: 0, GID: int64(gid), Mode: int(mode.Perm()),
 		Type: "file", WriteMode: "overwrite",
 		UIDModifyExisting: true, GIDModifyExisting: true, ModeModifyExisting: true,
 	})
+}
+
+// PushFileGroup is PushFile with the file's group set to gid (a number
+// in the container's own /etc/group). It works on a stopped container:
+// LXD mounts its root file system.
+func (c *client) PushFileGroup(ctx context.Context, name, p string, data []byte, mode os.FileMode, gid int) error {
+	err := c.pushAs(ctx, name, p, data, mode, gid)
+	if err != nil && isNotFound(err) {
+		if merr := c.mkdirAll(ctx, name, path.Dir(p)); merr != nil {
+			return fmt.Errorf("writing %s in container %q: %w", p, name, merr)
+		}
+		err = c.pushAs(ctx, name, p, data, mode, gid)
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s in container %q: %w", p, name, notFound(err))
+	}
+	return nil
+}
+
+// Symlink makes p in the container a symbolic link to target, replacing
+// what p was.
+func (c *client) Symlink(ctx context.Context, name, p, target string) error {
+	args := lxdclient.InstanceFileArgs{
+		Content: strings.NewReader(target), UID: 0, GID: 0, Mode: 0o777,
+		Type: "symlink", WriteMode: "overwrite",
+	}
+	err := c.srv(ctx).CreateInstanceFile(name, p, args)
+	if err != nil && isNotFound(err) {
+		if merr := c.mkdirAll(ctx, name, path.Dir(p)); merr != nil {
+			return fmt.Errorf("linking %s in container %q: %w", p, name, merr)
+		}
+		args.Content = strings.NewReader(target)
+		err = c.srv(ctx).CreateInstanceFile(name, p, args)
+	}
+	if err != nil {
+		return fmt.Errorf("linking %s to %s in container %q: %w", p, target, name, notFound(err))
+	}
+	return nil
+}
+
+// FileExists tells whether p exists in the container (a file, folder or
+// link), without reading it.
+func (c *client) FileExists(ctx context.Context, name, p string) (bool, error) {
+	rc, _, err := c.srv(ctx).GetInstanceFile(name, p)
+	if err != nil {
+		if isNotFound(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("looking for %s in container %q: %w", p, name, err)
+	}
+	rc.Close()
+	return true, nil
 }
 
 // mkdirAll creates dir and its missing parents, top down.

@@ -104,4 +104,10 @@ type Client interface {
 	Exec(ctx context.Context, name string, cmd []string, stdin io.Reader, stdout, stderr io.Writer) (int, error)
 	PushFile(ctx context.Context, name, path string, data []byte, mode os.FileMode) error
 	PullFile(ctx context.Context, name, path string) ([]byte, error) // ErrNotFound when absent
+	// PushFileGroup is PushFile with group gid; Symlink makes path a
+	// symbolic link to target; FileExists looks for path without reading
+	// it. All three work on a stopped container too.
+	PushFileGroup(ctx context.Context, name, path string, data []byte, mode os.FileMode, gid int) error
+	Symlink(ctx context.Context, name, path, target string) error
+	FileExists(ctx context.Context, name, path string) (bool, error)
 }

@@ -201,6 +201,12 @@ func WithDialer(ctx context.Context, d Dialer) context.Context {
 	return context.WithValue(ctx, dialerKey{}, d)
 }
 
+// Tunneled tells whether ctx carries a Dialer (WithDialer).
+func Tunneled(ctx context.Context) bool {
+	d, ok := ctx.Value(dialerKey{}).(Dialer)
+	return ok && d != nil
+}
+
 // DialerFrom is the Dialer ctx carries, else a plain network dialer.
 func DialerFrom(ctx context.Context) Dialer {
 	if d, ok := ctx.Value(dialerKey{}).(Dialer); ok && d != nil {

@@ -47,6 +47,9 @@ type Role struct {
 	Prune    string   // files under this folder that Files does not list are removed
 	Packages []string // installed with apt-get when the image is a plain one
 	Probe    Probe    // answers once the service is up
+	// State is a file the service creates when it first runs: an image
+	// that holds it is not configured before its first boot (Preload).
+	State string
 }
 
 // Probe is the HTTP request that tells a role's service is healthy.
@@ -96,6 +99,7 @@ bind-address = "127.0.0.1:8088"
 		Unit:     InfluxUnit,
 		Packages: []string{"influxdb"},
 		Probe:    Probe{Port: port, Path: "/ping", Status: 204},
+		State:    "/var/lib/influxdb/meta/meta.db",
 	}
 }
 
@@ -124,8 +128,12 @@ check_for_updates = false
 		Unit:     GrafanaUnit,
 		Packages: []string{"grafana"},
 		Probe:    Probe{Port: s.Port, Path: "/api/health", Status: 200},
+		State:    GrafanaDB,
 	}
 }
+
+// GrafanaDB is the database Grafana creates on its first start.
+const GrafanaDB = "/var/lib/grafana/grafana.db"
 
 // GrafanaHeader starts every grafana.ini karana writes.
 const GrafanaHeader = "; Written by karana"

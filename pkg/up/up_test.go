@@ -19,6 +19,7 @@ import (
 	"github.com/karana-project/karana/pkg/lxd"
 	"github.com/karana-project/karana/pkg/lxd/lxdfake"
 	"github.com/karana-project/karana/pkg/provision"
+	"github.com/karana-project/karana/pkg/recovery"
 	"github.com/karana-project/karana/pkg/secrets"
 )
 
@@ -48,6 +49,12 @@ func setup(t *testing.T) (*inventory.Inventory, *lxdfake.Fake) {
 	for _, a := range []string{"karana/balancer", "karana/influxdb", "karana/grafana", "karana/api"} {
 		f.Images[a] = lxd.Image{Alias: a, Fingerprint: "fp-" + a}
 	}
+	// What karana's images hold that the tenant roles look for.
+	f.ImageFiles["karana/influxdb"] = map[string][]byte{"/lib/systemd/system/influxdb.service": []byte("[Unit]\n")}
+	f.ImageFiles["karana/grafana"] = map[string][]byte{"/etc/systemd/system/grafana-server.service": []byte("[Unit]\n"),
+		"/etc/systemd/system/multi-user.target.wants/grafana-server.service": []byte("[Unit]\n"),
+		"/etc/group": []byte("root:x:0:\ngrafana:x:107:\n")}
+	f.ImageFiles["karana/api"] = map[string][]byte{"/usr/bin/git": []byte("git")}
 	f.ExecFn = func(name string, cmd []string, _ io.Reader, stdout, _ io.Writer) (int, error) {
 		if slices.Contains(cmd, "is-system-running") {
 			io.WriteString(stdout, "running\n")
@@ -119,6 +126,20 @@ func TestUpConvergesThenChangesNothing(t *testing.T) {
 	if !strings.Contains(string(f.Files["alpha-influx"][provision.InfluxConfPath]), "auth-enabled = true") {
 		t.Error("influxdb.conf not pushed")
 	}
+	// New tenant containers are configured before their first boot:
+	// nothing runs in them, nothing is restarted.
+	for _, c := range f.CallsTo("Exec") {
+		if strings.HasPrefix(c, "Exec alpha-") {
+			t.Errorf("first run ran %s", c)
+		}
+	}
+	if f.Links["alpha-api"]["/etc/systemd/system/multi-user.target.wants/karana-api.service"] != provision.APIUnitPath {
+		t.Error("karana-api.service not enabled before the first boot")
+	}
+	// up refills containers it created from backups: it must see them.
+	if got := recovery.Created(e.Report, inv.Tenants[0]); len(got) != 3 {
+		t.Errorf("created containers seen by the refill: %v", got)
+	}
 	if len(balancers[f].Nodes["lb1"].Files["/etc/haproxy/haproxy.cfg"]) == 0 || len(f.Files["lb0"]["/etc/haproxy/haproxy.cfg"]) == 0 {
 		t.Error("haproxy.cfg not pushed")
 	}
@@ -189,6 +210,46 @@ func TestUpFailureNamesStepAndContainer(t *testing.T) {
 	}
 	if len(f.Files["alpha-grafana"][provision.GrafanaIniPath]) == 0 {
 		t.Error("grafana.ini not pushed on resume")
+	}
+}
+
+// A run killed just after starting a container leaves it booting: the
+// next run finds it Running, and systemctl cannot reach systemd yet.
+func TestUpWaitsForARunningContainerStillBooting(t *testing.T) {
+	inv, f := setup(t)
+	ctx := context.Background()
+	spec := converge.TenantSpec(inv, inv.Tenants[0], inventory.RoleGrafana)
+	if err := f.CreateInstance(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	f.StartInstance(ctx, spec.Name)
+	asked := 0
+	f.ExecFn = func(name string, cmd []string, _ io.Reader, stdout, stderr io.Writer) (int, error) {
+		if name != spec.Name {
+			if slices.Contains(cmd, "is-system-running") {
+				io.WriteString(stdout, "running\n")
+			}
+			return 0, nil
+		}
+		if slices.Contains(cmd, "is-system-running") {
+			if asked++; asked < 3 {
+				io.WriteString(stdout, "offline\n")
+				return 1, nil
+			}
+			io.WriteString(stdout, "running\n")
+			return 0, nil
+		}
+		if asked < 3 && (slices.Contains(cmd, "systemctl") || strings.Contains(strings.Join(cmd, " "), "systemctl")) {
+			io.WriteString(stderr, "Failed to connect to bus: No such file or directory\n")
+			return 1, nil
+		}
+		return 0, nil
+	}
+	if err := Run(ctx, engine(inv, f), deps); err != nil {
+		t.Fatal(err)
+	}
+	if asked < 3 {
+		t.Errorf("is-system-running asked %d times", asked)
 	}
 }
 

@@ -43,6 +43,11 @@ type Fake struct {
 	Specs     map[string]lxd.InstanceSpec  // last spec created or updated
 	Files     map[string]map[string][]byte // instance -> path -> content
 	Modes     map[string]map[string]os.FileMode
+	Groups    map[string]map[string]int    // instance -> path -> gid (PushFileGroup)
+	Links     map[string]map[string]string // instance -> path -> target (Symlink)
+	// ImageFiles are the files an instance created from the image (its
+	// alias) starts with.
+	ImageFiles map[string]map[string][]byte
 }
 
 var _ lxd.Client = (*Fake)(nil)
@@ -54,6 +59,8 @@ func New() *Fake {
 		Projects: map[string]bool{}, Profiles: map[string][2]string{}, Images: map[string]lxd.Image{},
 		Instances: map[string]*lxd.Instance{}, Specs: map[string]lxd.InstanceSpec{},
 		Files: map[string]map[string][]byte{}, Modes: map[string]map[string]os.FileMode{},
+		Groups: map[string]map[string]int{}, Links: map[string]map[string]string{},
+		ImageFiles: map[string]map[string][]byte{},
 	}
 }
 
@@ -238,5 +245,11 @@ func (f *Fake) CreateInstance(_ context.Context, spec lxd.InstanceSpec) error {
 	f.Instances[spec.Name] = &lxd.Instance{Name: spec.Name, Status: "Stopped",
 		Location: spec.Target, Config: maps.Clone(spec.Config)}
 	f.Specs[spec.Name] = spec
+	if files := f.ImageFiles[spec.Image]; len(files) > 0 {
+		f.Files[spec.Name], f.Modes[spec.Name] = map[string][]byte{}, map[string]os.FileMode{}
+		for p, b := range files {
+			f.Files[spec.Name][p], f.Modes[spec.Name][p] = append([]byte(nil), b...), 0o644
+		}
+	}
 	return nil
 }

@@ -86,6 +86,8 @@ func (f *Fake) DeleteInstance(_ context.Context, name string) error {
 	delete(f.Specs, name)
 	delete(f.Files, name)
 	delete(f.Modes, name)
+	delete(f.Groups, name)
+	delete(f.Links, name)
 	return nil
 }
 
@@ -174,4 +176,58 @@ func (f *Fake) PullFile(_ context.Context, name, path string) ([]byte, error) {
 		return nil, fmt.Errorf("reading %s in container %q: %w", path, name, lxd.ErrNotFound)
 	}
 	return append([]byte(nil), b...), nil
+}
+
+func (f *Fake) PushFileGroup(ctx context.Context, name, path string, data []byte, mode os.FileMode, gid int) error {
+	if err := f.PushFile(ctx, name, path, data, mode); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.Groups[name] == nil {
+		f.Groups[name] = map[string]int{}
+	}
+	f.Groups[name][path] = gid
+	return nil
+}
+
+func (f *Fake) Symlink(_ context.Context, name, path, target string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("Symlink", name, path, target); err != nil {
+		return err
+	}
+	if _, ok := f.Instances[name]; !ok {
+		return notFound("container", name)
+	}
+	if f.Links[name] == nil {
+		f.Links[name] = map[string]string{}
+	}
+	f.Links[name][path] = target
+	return nil
+}
+
+// FileExists finds files, links and the folders that hold them.
+func (f *Fake) FileExists(_ context.Context, name, path string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("FileExists", name, path); err != nil {
+		return false, err
+	}
+	if _, ok := f.Instances[name]; !ok {
+		return false, notFound("container", name)
+	}
+	if _, ok := f.Files[name][path]; ok {
+		return true, nil
+	}
+	if _, ok := f.Links[name][path]; ok {
+		return true, nil
+	}
+	dir := strings.TrimSuffix(path, "/") + "/"
+	for p := range f.Files[name] {
+		if strings.HasPrefix(p, dir) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
