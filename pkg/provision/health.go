@@ -20,21 +20,38 @@ import (
 // container, for a remote daemon; else directly) and keeps no idle
 // connections, which would each hold an LXD exec open.
 func httpClient(ctx context.Context, timeout time.Duration) *http.Client {
+	return dialingClient(ctx, timeout, 0)
+}
+
+// dialingClient is httpClient whose connection attempts give up after
+// connect (0: the dialer's own timeout).
+func dialingClient(ctx context.Context, timeout, connect time.Duration) *http.Client {
 	dial := lxd.DialerFrom(ctx)
 	return &http.Client{Timeout: timeout, Transport: &http.Transport{
-		DialContext:       func(ctx context.Context, network, addr string) (net.Conn, error) { return dial(ctx, network, addr) },
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if connect > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, connect)
+				defer cancel()
+			}
+			return dial(ctx, network, addr)
+		},
 		DisableKeepAlives: true,
 	}}
 }
 
 // Check asks the service at addr once whether it is healthy.
 func Check(ctx context.Context, addr netip.Addr, p Probe) error {
+	return check(ctx, addr, p, 0)
+}
+
+func check(ctx context.Context, addr netip.Addr, p Probe, connect time.Duration) error {
 	u := fmt.Sprintf("http://%s%s", netip.AddrPortFrom(addr, uint16(p.Port)), p.Path)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
 	}
-	resp, err := httpClient(ctx, 3*time.Second).Do(req)
+	resp, err := dialingClient(ctx, 3*time.Second, connect).Do(req)
 	if err != nil {
 		return err
 	}
@@ -51,19 +68,30 @@ func Check(ctx context.Context, addr netip.Addr, p Probe) error {
 func WaitHealthy(ctx context.Context, addr netip.Addr, p Probe, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	delay := 100 * time.Millisecond
+	// Every 100 ms while a just-started service is expected (a refused
+	// connection costs nothing), then every second. While the container's
+	// network comes up, a connection attempt's first SYN is lost and
+	// retried by the kernel only after a second: a direct attempt gives
+	// up after 200 ms instead, so the next one starts afresh. (Through a
+	// tunnel the dial is an LXD exec, slower than that.)
+	start := time.Now()
 	for {
-		err := Check(ctx, addr, p)
+		connect := 200 * time.Millisecond
+		if lxd.Tunneled(ctx) || time.Since(start) > 10*time.Second {
+			connect = 0
+		}
+		err := check(ctx, addr, p, connect)
 		if err == nil {
 			return nil
+		}
+		delay := 100 * time.Millisecond
+		if time.Since(start) > 10*time.Second {
+			delay = time.Second
 		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("not healthy after %s: %w", timeout, err)
 		case <-time.After(delay):
-		}
-		if delay < time.Second {
-			delay *= 2
 		}
 	}
 }
