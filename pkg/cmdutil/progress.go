@@ -72,6 +72,23 @@ func (p *Progress) finish(result string, failed bool) {
 		<-p.done
 		p.stop = nil
 	}
+	p.line(p.step, result, failed, time.Since(p.start))
+	p.step = ""
+}
+
+// Record shows a step that ran elsewhere (beside another step) and took
+// took, as its end line. A step still running is ended first, as done.
+func (p *Progress) Record(step, result string, failed bool, took time.Duration) {
+	p.End("")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.io.IsStderrTTY() {
+		fmt.Fprintf(p.io.ErrOut, "==> %s\n", step)
+	}
+	p.line(step, result, failed, took)
+}
+
+func (p *Progress) line(step, result string, failed bool, took time.Duration) {
 	if result == "" {
 		result = "done"
 	}
@@ -86,7 +103,6 @@ func (p *Progress) finish(result string, failed bool) {
 			mark = "FAILED"
 		}
 	}
-	el := time.Since(p.start).Round(10 * time.Millisecond)
-	fmt.Fprintf(p.io.ErrOut, "%s %s: %s %s\n", style.Render(mark), p.step, result, st.Dim.Render("("+el.String()+")"))
-	p.step = ""
+	el := took.Round(10 * time.Millisecond)
+	fmt.Fprintf(p.io.ErrOut, "%s %s: %s %s\n", style.Render(mark), step, result, st.Dim.Render("("+el.String()+")"))
 }

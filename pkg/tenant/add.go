@@ -6,6 +6,7 @@ package tenant
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -87,14 +88,24 @@ type Deps struct {
 
 // Converge brings tenant t's containers up, routes its hostnames on the
 // inner balancers and checks them through lb0.
+//
+// The routes are changed while the containers start, not after: a route
+// changed live starts its servers UP (their checks take them down only
+// after three failures, 15 s), so the containers' first second of boot
+// costs nothing, and a new tenant has no traffic to lose. The routes'
+// steps are shown once the containers' step has ended.
 func Converge(ctx context.Context, e *converge.Engine, d Deps, t inventory.Tenant) error {
-	if err := e.Tenant(ctx, t); err != nil {
+	re, steps := *e, &converge.Deferred{}
+	re.Progress = steps
+	routed := make(chan error, 1)
+	go func() { routed <- Route(ctx, &re, d, e.Inv) }()
+	err := e.Tenant(ctx, t)
+	rerr := <-routed
+	steps.Replay(e.Progress)
+	if err = errors.Join(err, rerr); err != nil {
 		return err
 	}
-	if err := Route(ctx, e, d, e.Inv); err != nil {
-		return err
-	}
-	err := e.Step(t.Name, "routes of "+t.Name, "answering through "+e.Inv.Balancers.Outer.Name, func() (string, error) {
+	err = e.Step(t.Name, "routes of "+t.Name, "answering through "+e.Inv.Balancers.Outer.Name, func() (string, error) {
 		return "", CheckThroughOuter(ctx, e.Inv, t, 30*time.Second)
 	})
 	if err != nil || !e.Inv.TLS.ACME.Covers(t.Name) || t.Cert != "" || e.DryRun {
