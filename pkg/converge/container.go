@@ -1,10 +1,10 @@
 package converge
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -32,6 +32,11 @@ const RoleBalancer = "balancer"
 // created or (re)started now, so the caller waits for it to boot.
 func (e *Engine) ensureContainer(ctx context.Context, spec lxd.InstanceSpec) (string, bool, error) {
 	in, err := e.LXD.GetInstance(ctx, spec.Name)
+	return e.ensureFound(ctx, spec, in, err)
+}
+
+// ensureFound is ensureContainer given what GetInstance answered.
+func (e *Engine) ensureFound(ctx context.Context, spec lxd.InstanceSpec, in *lxd.Instance, err error) (string, bool, error) {
 	if errors.Is(err, lxd.ErrNotFound) {
 		if e.DryRun {
 			return "would create from " + spec.Image, false, nil
@@ -110,18 +115,16 @@ func (e *Engine) waitBooted(ctx context.Context, name string) error {
 	defer cancel()
 	var last error
 	for {
-		var out bytes.Buffer
 		ectx, ecancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err := e.LXD.Exec(ectx, name, []string{"systemctl", "is-system-running"}, nil, &out, &out)
+		code, err := e.LXD.Exec(ectx, name, []string{"sh", "-c", bootedScript}, nil, io.Discard, io.Discard)
 		ecancel()
-		state := strings.TrimSpace(out.String())
 		switch {
 		case err != nil:
 			last = err
-		case state == "running" || state == "degraded" || state == "starting":
+		case code == 0:
 			return nil
 		default:
-			last = fmt.Errorf("systemd is %q", state)
+			last = fmt.Errorf("systemd is %s", bootState(code))
 		}
 		select {
 		case <-ctx.Done():
@@ -129,6 +132,29 @@ func (e *Engine) waitBooted(ctx context.Context, name string) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// bootedScript exits 0 once systemd runs (degraded and starting count:
+// systemctl can queue jobs), else with the code of its state (bootState):
+// only the exit code travels back, no output is recorded and fetched.
+const bootedScript = `case "$(systemctl is-system-running 2>/dev/null)" in ` +
+	`running|degraded|starting) exit 0;; initializing) exit 10;; offline) exit 11;; ` +
+	`maintenance) exit 12;; stopping) exit 13;; "") exit 14;; *) exit 15;; esac`
+
+func bootState(code int) string {
+	switch code {
+	case 10:
+		return `"initializing"`
+	case 11:
+		return `"offline"`
+	case 12:
+		return `"maintenance"`
+	case 13:
+		return `"stopping"`
+	case 14:
+		return "not answering"
+	}
+	return fmt.Sprintf("in an unknown state (exit %d)", code)
 }
 
 // limits are the tenant's limits over the inventory's.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"strings"
 	"sync"
@@ -92,7 +91,8 @@ func (e *Engine) tenantRole(ctx context.Context, t inventory.Tenant, r inventory
 	}
 	spec := TenantSpec(e.Inv, t, r)
 	pt := provision.Tenant{Inv: e.Inv, T: t, Secrets: sec, Binary: e.Binary}
-	role, created, preloaded, err := e.createPreloaded(ctx, spec, pt, r)
+	in, getErr := e.LXD.GetInstance(ctx, spec.Name)
+	role, created, preloaded, err := e.createPreloaded(ctx, spec, pt, r, getErr)
 	var cerr *configError
 	if errors.As(err, &cerr) {
 		return fail("configuration", cerr.err)
@@ -107,7 +107,7 @@ func (e *Engine) tenantRole(ctx context.Context, t inventory.Tenant, r inventory
 	} else {
 		did := "created"
 		if !created {
-			did, _, err = e.ensureContainer(ctx, spec)
+			did, _, err = e.ensureFound(ctx, spec, in, getErr)
 			if err != nil {
 				return fail("container", err)
 			}
@@ -123,11 +123,11 @@ func (e *Engine) tenantRole(ctx context.Context, t inventory.Tenant, r inventory
 			return fail("boot", err)
 		}
 		if r == inventory.RoleAPI {
-			code, err := e.LXD.Exec(ctx, name, []string{"test", "-x", gitPath}, nil, io.Discard, io.Discard)
+			git, err := e.LXD.FileExists(ctx, name, gitPath)
 			if err != nil {
 				return fail("configuration", err)
 			}
-			pt.NoGit = code != 0
+			pt.NoGit = !git
 		}
 		if r == inventory.RoleGrafana {
 			if err := e.freshGrafana(ctx, name); err != nil {
@@ -159,19 +159,17 @@ func (e *Engine) tenantRole(ctx context.Context, t inventory.Tenant, r inventory
 // gitPath is the git the API versions its store with.
 const gitPath = "/usr/bin/git"
 
-// createPreloaded creates a missing container from a local image and
-// configures it before its first boot (provision.Preload), so that the
-// services start once, configured: about a second per container instead of
-// booting, configuring and restarting them. preloaded is false when the
-// container exists, the image is remote or a dry run asks; the caller then
-// converges it the usual way. An image that cannot be preloaded is started
-// as it is and left to the usual way too.
-func (e *Engine) createPreloaded(ctx context.Context, spec lxd.InstanceSpec, pt provision.Tenant, r inventory.Role) (role provision.Role, created, preloaded bool, err error) {
-	if e.DryRun || IsRemoteImage(spec.Image) {
+// createPreloaded creates a missing container (getErr is GetInstance's
+// ErrNotFound) from a local image and configures it before its first boot
+// (provision.Preload), so that the services start once, configured: about
+// a second per container instead of booting, configuring and restarting
+// them. preloaded is false when the container exists, the image is remote
+// or a dry run asks; the caller then converges it the usual way. An image
+// that cannot be preloaded is started as it is and left to the usual way
+// too.
+func (e *Engine) createPreloaded(ctx context.Context, spec lxd.InstanceSpec, pt provision.Tenant, r inventory.Role, getErr error) (role provision.Role, created, preloaded bool, err error) {
+	if e.DryRun || IsRemoteImage(spec.Image) || !errors.Is(getErr, lxd.ErrNotFound) {
 		return role, false, false, nil
-	}
-	if _, err := e.LXD.GetInstance(ctx, spec.Name); !errors.Is(err, lxd.ErrNotFound) {
-		return role, false, false, err
 	}
 	if err := e.LXD.CreateInstance(ctx, spec); err != nil {
 		return role, false, false, err

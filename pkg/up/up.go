@@ -89,12 +89,46 @@ func Run(ctx context.Context, e *converge.Engine, d Deps) error {
 		}
 		e.Binary = b
 	}
-	for _, t := range e.Inv.Tenants {
-		if err := e.Tenant(ctx, t); err != nil {
-			return err
-		}
+	if err := tenants(ctx, e); err != nil {
+		return err
 	}
 	return certificates(ctx, e)
+}
+
+// TenantsAtOnce bounds how many tenants up converges at the same time.
+const TenantsAtOnce = 4
+
+// tenants converges the inventory's tenants, TenantsAtOnce at a time: an
+// unchanged tenant costs a few LXD round trips and an InfluxDB login
+// (bcrypt), which add up one after another. Each tenant's steps are shown
+// in inventory order once it and those before it are done. A failing
+// tenant does not stop the others; the errors are returned together.
+func tenants(ctx context.Context, e *converge.Engine) error {
+	n := len(e.Inv.Tenants)
+	steps := make([]*converge.Deferred, n)
+	errs := make([]error, n)
+	done := make([]chan struct{}, n)
+	slots := make(chan struct{}, TenantsAtOnce)
+	for i := range e.Inv.Tenants {
+		steps[i], done[i] = &converge.Deferred{}, make(chan struct{})
+	}
+	go func() { // started in inventory order
+		for i, t := range e.Inv.Tenants {
+			slots <- struct{}{}
+			te := *e
+			te.Progress = steps[i]
+			go func() {
+				defer close(done[i])
+				defer func() { <-slots }()
+				errs[i] = te.Tenant(ctx, t)
+			}()
+		}
+	}()
+	for i := range e.Inv.Tenants {
+		<-done[i]
+		steps[i].Replay(e.Progress)
+	}
+	return errors.Join(errs...)
 }
 
 // certificates obtains the due ACME certificates (tls.acme), last: the

@@ -56,7 +56,7 @@ func setup(t *testing.T) (*inventory.Inventory, *lxdfake.Fake) {
 		"/etc/group": []byte("root:x:0:\ngrafana:x:107:\n")}
 	f.ImageFiles["karana/api"] = map[string][]byte{"/usr/bin/git": []byte("git")}
 	f.ExecFn = func(name string, cmd []string, _ io.Reader, stdout, _ io.Writer) (int, error) {
-		if slices.Contains(cmd, "is-system-running") {
+		if strings.Contains(strings.Join(cmd, " "), "is-system-running") {
 			io.WriteString(stdout, "running\n")
 		}
 		return 0, nil
@@ -226,12 +226,12 @@ func TestUpWaitsForARunningContainerStillBooting(t *testing.T) {
 	asked := 0
 	f.ExecFn = func(name string, cmd []string, _ io.Reader, stdout, stderr io.Writer) (int, error) {
 		if name != spec.Name {
-			if slices.Contains(cmd, "is-system-running") {
+			if strings.Contains(strings.Join(cmd, " "), "is-system-running") {
 				io.WriteString(stdout, "running\n")
 			}
 			return 0, nil
 		}
-		if slices.Contains(cmd, "is-system-running") {
+		if strings.Contains(strings.Join(cmd, " "), "is-system-running") {
 			if asked++; asked < 3 {
 				io.WriteString(stdout, "offline\n")
 				return 1, nil
