@@ -3,12 +3,14 @@ package up
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -301,5 +303,57 @@ func TestUpStoragePool(t *testing.T) {
 				t.Errorf("btrfs-progs ensured %d times, want %v", installs, tt.install)
 			}
 		})
+	}
+}
+
+type lines struct {
+	mu sync.Mutex
+	l  []string
+}
+
+func (p *lines) Start(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.l = append(p.l, fmt.Sprintf(format, args...))
+}
+func (p *lines) End(string)  {}
+func (p *lines) Fail(string) {}
+
+func TestUpTenantsInParallelFailAlone(t *testing.T) {
+	inv, f := setup(t)
+	var y strings.Builder
+	y.WriteString(strings.SplitAfter(invYAML, "tenants:\n")[0])
+	for i := range 6 {
+		fmt.Fprintf(&y, "  - {name: t%d, domain: t%d.example.org, id: AAAAAAAAAAAA%d, slot: %d}\n", i, i, i, i)
+	}
+	os.WriteFile(inv.Path, []byte(y.String()), 0o644)
+	inv, err := inventory.Load(inv.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Fail["CreateInstance t1-api"] = errors.New("quota reached")
+	p := &lines{}
+	e := engine(inv, f)
+	e.Progress = p
+	err = Run(context.Background(), e, deps)
+	if err == nil || !strings.Contains(err.Error(), "t1-api") || !strings.Contains(err.Error(), "quota reached") {
+		t.Fatalf("error %v", err)
+	}
+	for i := range 6 {
+		if i == 1 {
+			continue
+		}
+		if in := f.Instances[fmt.Sprintf("t%d-api", i)]; in == nil || in.Status != "Running" {
+			t.Errorf("t%d-api not converged beside the failing t1", i)
+		}
+	}
+	var order []string
+	for _, l := range p.l {
+		if strings.HasPrefix(l, "credentials of ") {
+			order = append(order, strings.TrimPrefix(l, "credentials of "))
+		}
+	}
+	if strings.Join(order, " ") != "t0 t1 t2 t3 t4 t5" {
+		t.Errorf("tenants shown in the order %v", order)
 	}
 }
