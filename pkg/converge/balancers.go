@@ -83,7 +83,14 @@ func (e *Engine) balancers(ctx context.Context, out *render.Output) error {
 		return nil
 	}
 	err := e.Step("balancer", names[0], "configuration of "+names[0], func() (string, error) {
-		return e.applyBalancer(ctx, names[0], out.Outer())
+		if e.DryRun {
+			return e.applyBalancer(ctx, names[0], out.Outer())
+		}
+		t := balancer.Target(balancer.LXDNode(e.LXD, names[0]))
+		if e.OuterTarget != nil {
+			t = e.OuterTarget(names[0])
+		}
+		return balancer.ApplyOuter(ctx, t, balancer.Files(out.Outer()))
 	})
 	if err != nil {
 		return err
@@ -131,21 +138,18 @@ func ApplyInner(ctx context.Context, e *Engine, inv *inventory.Inventory, files 
 	return strings.Join(did, ", "), err
 }
 
-// applyBalancer pushes files that differ to balancer name and makes
-// HAProxy run them.
+// applyBalancer says what a run would change on balancer name (dry run:
+// the files that differ).
 func (e *Engine) applyBalancer(ctx context.Context, name string, files map[string][]byte) (string, error) {
 	role := BalancerRole(files)
-	if e.DryRun {
-		d, err := provision.Diff(ctx, e.LXD, name, role)
-		if errors.Is(err, lxd.ErrNotFound) || errors.Is(err, lxd.ErrNotRunning) {
-			return fmt.Sprintf("would write %d files", len(role.Files)), nil
-		}
-		if err != nil || len(d) == 0 {
-			return "", err
-		}
-		return fmt.Sprintf("would write %s and reload", strings.Join(d, ", ")), nil
+	d, err := provision.Diff(ctx, e.LXD, name, role)
+	if errors.Is(err, lxd.ErrNotFound) || errors.Is(err, lxd.ErrNotRunning) {
+		return fmt.Sprintf("would write %d files", len(role.Files)), nil
 	}
-	return provision.Apply(ctx, e.LXD, name, role, false) // lb0: static, see balancers.md
+	if err != nil || len(d) == 0 {
+		return "", err
+	}
+	return fmt.Sprintf("would write %s and reload", strings.Join(d, ", ")), nil
 }
 
 // InnerProbe is the inner balancers' health check.

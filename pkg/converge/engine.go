@@ -49,6 +49,8 @@ type Engine struct {
 	// containers (unit tests).
 	Runtime      balancer.Connector
 	InnerTargets func(name string) balancer.Target
+	// OuterTarget, when set, replaces lb0's container (unit tests).
+	OuterTarget func(name string) balancer.Target
 	// WaitHealthy and Bootstrap reach the services over the network;
 	// unit tests replace them.
 	WaitHealthy func(ctx context.Context, addr netip.Addr, p provision.Probe, timeout time.Duration) error

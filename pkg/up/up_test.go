@@ -79,7 +79,7 @@ func engine(inv *inventory.Inventory, f *lxdfake.Fake) *converge.Engine {
 		b.Stop("lb2")
 		balancers[f] = b
 	}
-	e.Runtime, e.InnerTargets = b.Connector(), b.Target
+	e.Runtime, e.InnerTargets, e.OuterTarget = b.Connector(), b.Target, b.Target
 	e.Binary = []byte("karana binary")
 	e.WaitHealthy = func(context.Context, netip.Addr, provision.Probe, time.Duration) error { return nil }
 	e.Bootstrap = func(context.Context, string, secrets.Credential) error { return nil }
@@ -142,7 +142,7 @@ func TestUpConvergesThenChangesNothing(t *testing.T) {
 	if got := recovery.Created(e.Report, inv.Tenants[0]); len(got) != 3 {
 		t.Errorf("created containers seen by the refill: %v", got)
 	}
-	if len(balancers[f].Nodes["lb1"].Files["/etc/haproxy/haproxy.cfg"]) == 0 || len(f.Files["lb0"]["/etc/haproxy/haproxy.cfg"]) == 0 {
+	if len(balancers[f].Nodes["lb1"].Files["/etc/haproxy/haproxy.cfg"]) == 0 || len(balancers[f].OuterNode.Files["/etc/haproxy/haproxy.cfg"]) == 0 {
 		t.Error("haproxy.cfg not pushed")
 	}
 	// The first run reaches the inner balancers by the one path: both

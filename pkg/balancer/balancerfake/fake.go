@@ -25,6 +25,8 @@ type Balancers struct {
 	Log     []string
 	Servers []balancer.Server // lb0's, one per backend and inner balancer
 	Nodes   map[string]*Node
+	// OuterNode is lb0's configuration and process (ApplyOuter).
+	OuterNode *Node
 }
 
 // Node is one inner balancer.
@@ -58,6 +60,7 @@ func New(outer string, inner ...string) *Balancers {
 	for i, n := range inner {
 		b.Nodes[n] = &Node{b: b, name: n, Files: balancer.Files{}, Pid: int64(100 + 10*i), Running: true}
 	}
+	b.OuterNode = &Node{b: b, name: outer, Files: balancer.Files{}, Pid: 1, Running: true}
 	return b
 }
 
@@ -94,8 +97,13 @@ func (b *Balancers) Connector() balancer.Connector {
 	return func(name string) balancer.Runtime { return runtime{b, name} }
 }
 
-// Target returns inner balancer name as a balancer.Target.
-func (b *Balancers) Target(name string) balancer.Target { return b.Nodes[name] }
+// Target returns balancer name (lb0 or an inner one) as a balancer.Target.
+func (b *Balancers) Target(name string) balancer.Target {
+	if name == b.Outer {
+		return b.OuterNode
+	}
+	return b.Nodes[name]
+}
 
 type runtime struct {
 	b    *Balancers
@@ -298,3 +306,10 @@ func (n *Node) Reload(context.Context) error {
 
 // Log implements balancer.Target.
 func (n *Node) Log(context.Context) string { return "" }
+
+// Active implements balancer.ActiveTarget.
+func (n *Node) Active(context.Context) (bool, error) {
+	n.b.mu.Lock()
+	defer n.b.mu.Unlock()
+	return n.Running, nil
+}
