@@ -73,4 +73,3 @@ func (n *Node) Active(ctx context.Context) (bool, error) {
 	}
 	return code == 0, nil
 }
-
