@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/karana-project/karana/pkg/balancer"
+	"github.com/karana-project/karana/pkg/tlsgen"
 	"github.com/karana-project/karana/pkg/balancer/balancertest"
 )
 
@@ -153,7 +154,7 @@ func liveCycles(t *testing.T, lb *loopback, cycles int) {
 	// Live state and files agree: status says so, and a reload from the
 	// files serves the same routes.
 	for name, in := range lb.inner {
-		st, err := balancer.LiveStatus(ctx, in.runtime, in.node)
+		st, err := balancer.LiveStatus(ctx, in.runtime, in.node, nil)
 		if err != nil || !st.Matches() {
 			t.Errorf("%s: live state vs files: %+v, %v", name, st, err)
 		}
@@ -176,8 +177,23 @@ func liveCycles(t *testing.T, lb *loopback, cycles int) {
 	if _, err := in.runtime.Command(ctx, "add map karana/hosts.map stray.test app"); err != nil {
 		t.Fatal(err)
 	}
-	st, err := balancer.LiveStatus(ctx, in.runtime, in.node)
+	st, err := balancer.LiveStatus(ctx, in.runtime, in.node, nil)
 	if err != nil || st.Matches() || !strings.Contains(strings.Join(st.Drift, " "), "stray.test") {
 		t.Errorf("a stray live route is not reported: %+v, %v", st, err)
+	}
+	// So is a certificate replaced live by hand, and only that one.
+	in = lb.inner["lb2"]
+	other, err := tlsgen.SelfSigned([]string{"*.keep.test"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := balancer.UpdateCert(ctx, in.runtime, "karana/certs/keep.test.pem", other); err != nil {
+		t.Fatal(err)
+	}
+	st, err = balancer.LiveStatus(ctx, in.runtime, in.node, nil)
+	if err != nil || len(st.Drift) != 1 || !strings.Contains(st.Drift[0], "certificate karana/certs/keep.test.pem: SHA-1 ") {
+		t.Errorf("a certificate replaced live is not reported alone: %+v, %v", st, err)
+	} else {
+		t.Log(st.Drift[0])
 	}
 }

@@ -108,7 +108,7 @@ func Status(ctx context.Context, opts StatusOptions) (*StatusReport, error) {
 		if t != nil {
 			compareConfig(ctx, t, want, renderErr, &in)
 			if in.Worker != nil {
-				if live, err := LiveStatus(ctx, rt(name), t); err == nil {
+				if live, err := LiveStatus(ctx, rt(name), t, want); err == nil {
 					in.Live = live
 				} else if in.Error == "" {
 					in.Error = "comparing the live state: " + err.Error()
