@@ -92,8 +92,8 @@ func (b *bench) run() {
 	b.karana("tenant", "add", "warm", "--domain", "warm.bench.test") // image volumes into the pool
 	b.karana("tenant", "remove", "warm", "--purge")
 	if os.Getenv("KARANA_BENCH_ONLY") == "routed" {
-		base, _ := b.addRemove("o", 3, nil)
-		b.goal("tenant add, one tenant routed (median of 3)", median(base), 3, "")
+		base, _ := b.addRemove("o", 5, nil)
+		b.goal("tenant add, one tenant routed (median of 5)", median(base), 3, "")
 		b.routed(median(base))
 		return
 	}
@@ -138,8 +138,8 @@ func (b *bench) run() {
 	}
 	// The one-tenant figure the 1,000-routed one is compared with, taken
 	// now: the load test leaves the machine in another state than at start.
-	base, _ := b.addRemove("o", 3, nil)
-	fmt.Printf("%-58s %6.2f s\n", "tenant add, one tenant routed (median of 3, baseline):", median(base).Seconds())
+	base, _ := b.addRemove("o", 5, nil)
+	fmt.Printf("%-58s %6.2f s\n", "tenant add, one tenant routed (median of 5, baseline):", median(base).Seconds())
 	b.routed(median(base))
 	b.renderUnchanged()
 	fmt.Printf("# load average at end %s (2 cores)\n", load())
@@ -170,8 +170,8 @@ func (b *bench) routed(one time.Duration) {
 	// Until the checks were disabled the kernel resolved 3,000 absent
 	// addresses; its last ARP probes end 3 s later.
 	time.Sleep(5 * time.Second)
-	radds, _ := b.addRemove("k", 3, nil)
-	b.goal("tenant add with 1,000 routed (median of 3)", median(radds), 0, "")
+	radds, _ := b.addRemove("k", 5, nil)
+	b.goal("tenant add with 1,000 routed (median of 5)", median(radds), 0, "")
 	b.ratio("  ... relative to one tenant", median(radds).Seconds()/one.Seconds(), 1.2)
 	b.writeInventory(nil)
 	b.karana("balancer", "reload")
