@@ -33,6 +33,9 @@ func (e *Engine) Tenant(ctx context.Context, t inventory.Tenant) error {
 			sec = s
 			return "", err
 		}
+		if err := e.secretsNotLost(ctx, t); err != nil {
+			return "", err
+		}
 		s, created, err := e.Secrets.Ensure(t.Name, secrets.APIAdminLogin(t.Domain))
 		sec = s
 		if created {
@@ -64,6 +67,32 @@ func (e *Engine) Tenant(ctx context.Context, t inventory.Tenant) error {
 	}
 	e.Progress.End(e.summary(names))
 	return nil
+}
+
+// secretsNotLost refuses to generate credentials for a tenant whose
+// containers exist: they hold the passwords of a secrets file that is
+// gone, and new ones would be written into Grafana's and the API's files
+// while InfluxDB keeps the old admin (a copy of the inventory's folder put
+// back, or a host rebuilt without secrets/).
+func (e *Engine) secretsNotLost(ctx context.Context, t inventory.Tenant) error {
+	if _, err := e.Secrets.Load(t.Name); !errors.Is(err, fs.ErrNotExist) {
+		return nil // there, or unreadable: Ensure says so
+	}
+	var have []string
+	for _, r := range inventory.Roles {
+		_, err := e.LXD.GetInstance(ctx, t.ContainerName(r))
+		if err == nil {
+			have = append(have, t.ContainerName(r))
+		} else if !errors.Is(err, lxd.ErrNotFound) {
+			return err
+		}
+	}
+	if len(have) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s is missing but %s exist and use the passwords it held: put the file back "+
+		"(from a copy of the inventory's folder) instead of having new ones generated, or remove the tenant "+
+		"(karana tenant remove %s) and add it again", e.Secrets.Path(t.Name), strings.Join(have, ", "), t.Name)
 }
 
 func (e *Engine) summary(names []string) string {

@@ -62,6 +62,10 @@ func newRestoreFixture(t *testing.T) *restoreFixture {
 		return 0, nil
 	}
 	fx.e = converge.NewEngine(fx.f, inv, nop{})
+	for _, tn := range inv.Tenants { // the tenants' credentials, as their containers use them
+		_, _, err := fx.e.Secrets.Ensure(tn.Name, secrets.APIAdminLogin(tn.Domain))
+		must(t, err)
+	}
 	fx.e.Binary = []byte("karana")
 	fx.e.WaitHealthy = func(context.Context, netip.Addr, provision.Probe, time.Duration) error { return nil }
 	fx.e.Bootstrap = func(context.Context, string, secrets.Credential) error { return nil }

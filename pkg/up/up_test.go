@@ -224,6 +224,9 @@ func TestUpWaitsForARunningContainerStillBooting(t *testing.T) {
 	if err := f.CreateInstance(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := engine(inv, f).Secrets.Ensure("alpha", "admin@alpha.example.org"); err != nil {
+		t.Fatal(err)
+	}
 	f.StartInstance(ctx, spec.Name)
 	asked := 0
 	f.ExecFn = func(name string, cmd []string, _ io.Reader, stdout, stderr io.Writer) (int, error) {
@@ -252,6 +255,33 @@ func TestUpWaitsForARunningContainerStillBooting(t *testing.T) {
 	}
 	if asked < 3 {
 		t.Errorf("is-system-running asked %d times", asked)
+	}
+}
+
+// A tenant whose containers exist but whose secrets file is gone (a copy
+// of the inventory without secrets/) is refused before anything is
+// written: new passwords would lock the containers out of each other.
+func TestUpRefusesNewCredentialsForExistingContainers(t *testing.T) {
+	inv, f := setup(t)
+	ctx := context.Background()
+	if err := Run(ctx, engine(inv, f), deps); err != nil {
+		t.Fatal(err)
+	}
+	path := engine(inv, f).Secrets.Path("alpha")
+	before := string(f.Files["alpha-api"][provision.APIConfigPath])
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	f.Reset()
+	err := Run(ctx, engine(inv, f), deps)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "alpha-influx, alpha-grafana, alpha-api exist") {
+		t.Fatalf("error %v", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a new secrets file was written: %v", err)
+	}
+	if c := f.CallsTo("PushFile"); len(c) > 0 || string(f.Files["alpha-api"][provision.APIConfigPath]) != before {
+		t.Errorf("files written after the refusal: %v", c)
 	}
 }
 
