@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/karana-project/karana/pkg/balancer"
-	"github.com/karana-project/karana/pkg/tlsgen"
 	"github.com/karana-project/karana/pkg/balancer/balancertest"
+	"github.com/karana-project/karana/pkg/tlsgen"
 )
 
 // loadTests: the load proofs take 20 s or more each, so a plain
