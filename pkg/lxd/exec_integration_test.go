@@ -34,7 +34,19 @@ func TestIntegrationExecOutputComplete(t *testing.T) {
 		_ = c.StopInstance(ctx, spec.Name, true)
 		_ = c.DeleteInstance(ctx, spec.Name)
 	})
+	checkExists := func(state string) {
+		for p, want := range map[string]bool{"/sbin/init": true, "/sbin": true, "/sbin/": true, "/nope": false, "/nope/x": false} {
+			if got, err := c.FileExists(ctx, spec.Name, p); err != nil || got != want {
+				t.Errorf("%s: FileExists(%s) = %v, %v; want %v", state, p, got, err, want)
+			}
+		}
+	}
+	checkExists("stopped")
 	must(t, c.StartInstance(ctx, spec.Name))
+	checkExists("running")
+	if _, err := c.PullFile(ctx, spec.Name, "/sbin"); err == nil || !strings.Contains(err.Error(), "is a folder") {
+		t.Errorf("PullFile of a folder: %v", err)
+	}
 
 	big := make([]byte, 100000)
 	for i := range big {

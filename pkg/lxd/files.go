@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -229,17 +230,26 @@ func (c *client) Symlink(ctx context.Context, name, p, target string) error {
 }
 
 // FileExists tells whether p exists in the container (a file, folder or
-// link), without reading it.
+// link), from the listing of its folder: reading the file itself and
+// closing the transfer early reset the connection under LXD, and on a
+// cluster member the stopped container's next start then never ended.
 func (c *client) FileExists(ctx context.Context, name, p string) (bool, error) {
-	rc, _, err := c.srv(ctx).GetInstanceFile(name, p)
+	dir, base := path.Split(path.Clean(p))
+	rc, resp, err := c.srv(ctx).GetInstanceFile(name, dir)
+	if rc != nil {
+		io.Copy(io.Discard, rc)
+		rc.Close()
+	}
 	if err != nil {
 		if isNotFound(err) {
 			return false, nil
 		}
 		return false, fmt.Errorf("looking for %s in container %q: %w", p, name, err)
 	}
-	rc.Close()
-	return true, nil
+	if resp == nil || resp.Type != "directory" {
+		return false, nil // its folder is a file
+	}
+	return slices.Contains(resp.Entries, base), nil
 }
 
 // mkdirAll creates dir and its missing parents, top down.
@@ -264,10 +274,13 @@ func (c *client) PullFile(ctx context.Context, name, p string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s in container %q: %w", p, name, notFound(err))
 	}
-	defer rc.Close()
-	if resp != nil && resp.Type == "directory" {
+	if rc == nil || (resp != nil && resp.Type == "directory") { // LXD's client returns no reader for a folder
+		if rc != nil {
+			rc.Close()
+		}
 		return nil, fmt.Errorf("reading %s in container %q: is a folder", p, name)
 	}
+	defer rc.Close()
 	b, err := io.ReadAll(rc)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s in container %q: %w", p, name, err)
