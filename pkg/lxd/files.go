@@ -184,11 +184,61 @@ func (c *client) push(ctx context.Context, name, p string, data []byte, mode os.
 }
 
 func (c *client) pushAs(ctx context.Context, name, p string, data []byte, mode os.FileMode, gid int) error {
-	return c.srv(ctx).CreateInstanceFile(name, p, lxdclient.InstanceFileArgs{
-		Content: bytes.NewReader(data), UID: 0, GID: int64(gid), Mode: int(mode.Perm()),
-		Type: "file", WriteMode: "overwrite",
-		UIDModifyExisting: true, GIDModifyExisting: true, ModeModifyExisting: true,
+	return c.createFile(ctx, name, p, func() lxdclient.InstanceFileArgs {
+		return lxdclient.InstanceFileArgs{
+			Content: bytes.NewReader(data), UID: 0, GID: int64(gid), Mode: int(mode.Perm()),
+			Type: "file", WriteMode: "overwrite",
+			UIDModifyExisting: true, GIDModifyExisting: true, ModeModifyExisting: true,
+		}
 	})
+}
+
+// fileServerGone tells the error of a file request that never reached
+// the instance: LXD 5.0 serves an instance's files through a forkfile
+// process it starts on demand and stops when idle, and a request arriving
+// as it stops fails with "dial unix /proc/self/fd/N/forkfile.sock: connect:
+// no such file or directory" (seen writing into a just-created container).
+func fileServerGone(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "forkfile.sock")
+}
+
+// fileRetries bound the retries of a file request whose server was gone.
+const fileRetries = 5
+
+func (c *client) retryWait(ctx context.Context, attempt int) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Duration(attempt+1) * 100 * time.Millisecond):
+		return nil
+	}
+}
+
+// getFile is GetInstanceFile, retried while the file server was gone.
+func (c *client) getFile(ctx context.Context, name, p string) (io.ReadCloser, *lxdclient.InstanceFileResponse, error) {
+	for attempt := 0; ; attempt++ {
+		rc, resp, err := c.srv(ctx).GetInstanceFile(name, p)
+		if !fileServerGone(err) || attempt == fileRetries {
+			return rc, resp, err
+		}
+		if werr := c.retryWait(ctx, attempt); werr != nil {
+			return nil, nil, err
+		}
+	}
+}
+
+// createFile is CreateInstanceFile with fresh args (their reader) each
+// attempt, retried while the file server was gone.
+func (c *client) createFile(ctx context.Context, name, p string, args func() lxdclient.InstanceFileArgs) error {
+	for attempt := 0; ; attempt++ {
+		err := c.srv(ctx).CreateInstanceFile(name, p, args())
+		if !fileServerGone(err) || attempt == fileRetries {
+			return err
+		}
+		if werr := c.retryWait(ctx, attempt); werr != nil {
+			return err
+		}
+	}
 }
 
 // PushFileGroup is PushFile with the file's group set to gid (a number
@@ -211,17 +261,18 @@ func (c *client) PushFileGroup(ctx context.Context, name, p string, data []byte,
 // Symlink makes p in the container a symbolic link to target, replacing
 // what p was.
 func (c *client) Symlink(ctx context.Context, name, p, target string) error {
-	args := lxdclient.InstanceFileArgs{
-		Content: strings.NewReader(target), UID: 0, GID: 0, Mode: 0o777,
-		Type: "symlink", WriteMode: "overwrite",
+	args := func() lxdclient.InstanceFileArgs {
+		return lxdclient.InstanceFileArgs{
+			Content: strings.NewReader(target), UID: 0, GID: 0, Mode: 0o777,
+			Type: "symlink", WriteMode: "overwrite",
+		}
 	}
-	err := c.srv(ctx).CreateInstanceFile(name, p, args)
+	err := c.createFile(ctx, name, p, args)
 	if err != nil && isNotFound(err) {
 		if merr := c.mkdirAll(ctx, name, path.Dir(p)); merr != nil {
 			return fmt.Errorf("linking %s in container %q: %w", p, name, merr)
 		}
-		args.Content = strings.NewReader(target)
-		err = c.srv(ctx).CreateInstanceFile(name, p, args)
+		err = c.createFile(ctx, name, p, args)
 	}
 	if err != nil {
 		return fmt.Errorf("linking %s to %s in container %q: %w", p, target, name, notFound(err))
@@ -235,7 +286,7 @@ func (c *client) Symlink(ctx context.Context, name, p, target string) error {
 // cluster member the stopped container's next start then never ended.
 func (c *client) FileExists(ctx context.Context, name, p string) (bool, error) {
 	dir, base := path.Split(path.Clean(p))
-	rc, resp, err := c.srv(ctx).GetInstanceFile(name, dir)
+	rc, resp, err := c.getFile(ctx, name, dir)
 	if rc != nil {
 		io.Copy(io.Discard, rc)
 		rc.Close()
@@ -254,14 +305,19 @@ func (c *client) FileExists(ctx context.Context, name, p string) (bool, error) {
 
 // mkdirAll creates dir and its missing parents, top down.
 func (c *client) mkdirAll(ctx context.Context, name, dir string) error {
-	s := c.srv(ctx)
-	if _, _, err := s.GetInstanceFile(name, dir); err == nil || dir == "/" || dir == "." {
+	rc, _, err := c.getFile(ctx, name, dir)
+	if rc != nil {
+		rc.Close()
+	}
+	if err == nil || dir == "/" || dir == "." {
 		return nil
 	}
 	if err := c.mkdirAll(ctx, name, path.Dir(dir)); err != nil {
 		return err
 	}
-	err := s.CreateInstanceFile(name, dir, lxdclient.InstanceFileArgs{Type: "directory", Mode: 0o755})
+	err = c.createFile(ctx, name, dir, func() lxdclient.InstanceFileArgs {
+		return lxdclient.InstanceFileArgs{Type: "directory", Mode: 0o755}
+	})
 	if err != nil {
 		return fmt.Errorf("creating folder %s: %w", dir, err)
 	}
@@ -270,7 +326,7 @@ func (c *client) mkdirAll(ctx context.Context, name, dir string) error {
 
 // PullFile reads path from the container; ErrNotFound when it is absent.
 func (c *client) PullFile(ctx context.Context, name, p string) ([]byte, error) {
-	rc, resp, err := c.srv(ctx).GetInstanceFile(name, p)
+	rc, resp, err := c.getFile(ctx, name, p)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s in container %q: %w", p, name, notFound(err))
 	}
