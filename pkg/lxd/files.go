@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -281,26 +282,43 @@ func (c *client) Symlink(ctx context.Context, name, p, target string) error {
 }
 
 // FileExists tells whether p exists in the container (a file, folder or
-// link), from the listing of its folder: reading the file itself and
-// closing the transfer early reset the connection under LXD, and on a
-// cluster member the stopped container's next start then never ended.
+// link) with a HEAD request (LXD's instance_file_head): nothing is read.
+// (Opening the file and closing the transfer early reset the connection
+// under LXD, and on a cluster member the stopped container's next start
+// then never ended; listing its folder took 0.1 s for /usr/bin.)
 func (c *client) FileExists(ctx context.Context, name, p string) (bool, error) {
-	dir, base := path.Split(path.Clean(p))
-	rc, resp, err := c.getFile(ctx, name, dir)
-	if rc != nil {
-		io.Copy(io.Discard, rc)
-		rc.Close()
-	}
+	s := c.srv(ctx)
+	info, err := s.GetConnectionInfo()
 	if err != nil {
-		if isNotFound(err) {
-			return false, nil
+		return false, err
+	}
+	u := fmt.Sprintf("%s/1.0/instances/%s/files?path=%s&project=%s", info.URL,
+		url.PathEscape(name), url.QueryEscape(p), url.QueryEscape(info.Project))
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodHead, u, nil)
+		if err != nil {
+			return false, err
 		}
-		return false, fmt.Errorf("looking for %s in container %q: %w", p, name, err)
+		resp, err := s.DoHTTP(req)
+		if err != nil {
+			return false, fmt.Errorf("looking for %s in container %q: %w", p, name, err)
+		}
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusOK:
+			return true, nil
+		case resp.StatusCode == http.StatusNotFound:
+			return false, nil
+		case attempt < fileRetries && resp.StatusCode == http.StatusInternalServerError:
+			// No body to tell a vanished file server (fileServerGone)
+			// from another failure: asked again, as getFile does.
+			if werr := c.retryWait(ctx, attempt); werr != nil {
+				return false, werr
+			}
+		default:
+			return false, fmt.Errorf("looking for %s in container %q: %s", p, name, resp.Status)
+		}
 	}
-	if resp == nil || resp.Type != "directory" {
-		return false, nil // its folder is a file
-	}
-	return slices.Contains(resp.Entries, base), nil
 }
 
 // mkdirAll creates dir and its missing parents, top down.
