@@ -177,3 +177,21 @@ func (e *LiveUndoError) Error() string {
 }
 
 func (e *LiveUndoError) Unwrap() error { return e.Err }
+
+// MarkUp tells inner balancer rt that the tenant servers named (their
+// containers) answer: karana has just checked them itself. A server that
+// a reload started, or that failed its checks while its container booted,
+// would otherwise stay DOWN for `rise` checks (up to 10 s), on one inner
+// balancer and not the other. Servers the balancer does not have are
+// skipped; the commands go in one request.
+func MarkUp(ctx context.Context, rt Runtime, servers []string) error {
+	if len(servers) == 0 {
+		return nil
+	}
+	cmds := make([]string, len(servers))
+	for i, s := range servers {
+		cmds[i] = "set server " + srvID(s) + " health up"
+	}
+	_, err := rt.Command(ctx, strings.Join(cmds, ";"))
+	return err
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/karana-project/karana/pkg/acme"
+	"github.com/karana-project/karana/pkg/balancer"
 	"github.com/karana-project/karana/pkg/converge"
 	"github.com/karana-project/karana/pkg/host"
 	"github.com/karana-project/karana/pkg/inventory"
@@ -92,7 +93,39 @@ func Run(ctx context.Context, e *converge.Engine, d Deps) error {
 	if err := tenants(ctx, e); err != nil {
 		return err
 	}
+	if err := markHealthy(ctx, e); err != nil {
+		return err
+	}
 	return certificates(ctx, e)
+}
+
+// markHealthy tells the inner balancers that the tenant services this run
+// found healthy answer (balancer.MarkUp), so that up ends with every
+// tenant answering through lb0 from both inner balancers: on a first run
+// their servers were started by a reload before the containers, failed a
+// check and stayed DOWN for up to 10 s, on one balancer and not the other.
+func markHealthy(ctx context.Context, e *converge.Engine) error {
+	if e.DryRun || len(e.Inv.Tenants) == 0 {
+		return nil
+	}
+	var healthy []string
+	for _, r := range e.Report.Rows() {
+		if r.Health == "healthy" && r.Kind != "balancer" {
+			healthy = append(healthy, r.Object)
+		}
+	}
+	rt := e.Runtime
+	if rt == nil {
+		rt = balancer.RuntimeFor(e.Inv, e.LXD)
+	}
+	return e.Step("balancer", "tenant servers", "tenant servers UP on "+strings.Join(e.Inv.Balancers.Inner, ", "), func() (string, error) {
+		for _, name := range e.Inv.Balancers.Inner {
+			if err := balancer.MarkUp(ctx, rt(name), healthy); err != nil {
+				return "", fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		return "", nil
+	})
 }
 
 // TenantsAtOnce bounds how many tenants up converges at the same time.

@@ -138,6 +138,17 @@ func TestUpConvergesThenChangesNothing(t *testing.T) {
 	if f.Links["alpha-api"]["/etc/systemd/system/multi-user.target.wants/karana-api.service"] != provision.APIUnitPath {
 		t.Error("karana-api.service not enabled before the first boot")
 	}
+	// Both inner balancers are told the services answer (they were
+	// started by a reload before the containers, and would stay DOWN).
+	for _, lb := range []string{"lb1", "lb2"} {
+		told := false
+		for _, l := range balancers[f].Logged() {
+			told = told || (strings.HasPrefix(l, lb+": set server ") && strings.Contains(l, "be_tenants/alpha-influx health up"))
+		}
+		if !told {
+			t.Errorf("%s not told alpha's services answer:\n%s", lb, strings.Join(balancers[f].Logged(), "\n"))
+		}
+	}
 	// up refills containers it created from backups: it must see them.
 	if got := recovery.Created(e.Report, inv.Tenants[0]); len(got) != 3 {
 		t.Errorf("created containers seen by the refill: %v", got)
