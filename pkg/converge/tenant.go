@@ -78,13 +78,22 @@ func (e *Engine) secretsNotLost(ctx context.Context, t inventory.Tenant) error {
 	if _, err := e.Secrets.Load(t.Name); !errors.Is(err, fs.ErrNotExist) {
 		return nil // there, or unreadable: Ensure says so
 	}
+	errs := make([]error, len(inventory.Roles))
+	var wg sync.WaitGroup
+	for i, r := range inventory.Roles { // at once: this is on every new tenant's path
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = e.LXD.GetInstance(ctx, t.ContainerName(r))
+		}()
+	}
+	wg.Wait()
 	var have []string
-	for _, r := range inventory.Roles {
-		_, err := e.LXD.GetInstance(ctx, t.ContainerName(r))
-		if err == nil {
+	for i, r := range inventory.Roles {
+		if errs[i] == nil {
 			have = append(have, t.ContainerName(r))
-		} else if !errors.Is(err, lxd.ErrNotFound) {
-			return err
+		} else if !errors.Is(errs[i], lxd.ErrNotFound) {
+			return errs[i]
 		}
 	}
 	if len(have) == 0 {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +27,7 @@ type restoreFixture struct {
 	inv     *inventory.Inventory
 	f       *lxdfake.Fake
 	e       *converge.Engine
+	mu      sync.Mutex        // guards loaded: the parts load in parallel
 	loaded  map[string]string // container -> what a load script read
 	rolled  int
 	checked []string
@@ -57,7 +59,9 @@ func newRestoreFixture(t *testing.T) *restoreFixture {
 			fmt.Fprintf(stdout, "data of %s", name)
 		case strings.Contains(script, "-xf -"):
 			b, _ := io.ReadAll(stdin)
+			fx.mu.Lock()
 			fx.loaded[name] = string(b)
+			fx.mu.Unlock()
 		}
 		return 0, nil
 	}
