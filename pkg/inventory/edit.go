@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"reflect"
 
 	"github.com/karana-project/karana/pkg/fsutil"
 	"gopkg.in/yaml.v3"
 )
 
 // AddTenant appends t to the inventory file at path, keeping the operator's
-// comments and layout, and returns the reloaded inventory. The file is
+// comments (and, when tenants is the file's last key, the layout of
+// everything above it), and returns the reloaded inventory. The file is
 // validated before it is replaced (atomically); an invalid result leaves the
 // file untouched.
 func AddTenant(path string, t Tenant) (*Inventory, error) {
@@ -73,11 +75,48 @@ func edit(path string, change func(root *yaml.Node) error) (*Inventory, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := fsutil.WriteFile(path, buf.Bytes(), st.Mode().Perm()); err != nil {
+	out := buf.Bytes()
+	if spliced, ok := spliceTenants(data, doc.Content[0]); ok {
+		// The same inventory with the rest of the file as the operator
+		// wrote it: blank lines and aligned comments stay.
+		if sinv, err := Parse(path, spliced); err == nil && same(sinv, inv) {
+			out, inv = spliced, sinv
+		}
+	}
+	if err := fsutil.WriteFile(path, out, st.Mode().Perm()); err != nil {
 		return nil, err
 	}
 	return inv, nil
 }
+
+// spliceTenants rewrites only the tenants section of data, when it is the
+// file's last top-level key (as in the shipped inventories): from its line
+// to the end, the section re-encoded from root; everything above stays byte
+// for byte. ok is false when the section is elsewhere or missing.
+func spliceTenants(data []byte, root *yaml.Node) ([]byte, bool) {
+	n := len(root.Content)
+	if root.Kind != yaml.MappingNode || n < 2 || root.Content[n-2].Value != "tenants" || root.Content[n-2].Line < 1 {
+		return nil, false
+	}
+	key := *root.Content[n-2]
+	key.HeadComment = "" // above the section: kept as written
+	section := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{&key, root.Content[n-1]}}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(section); err != nil {
+		return nil, false
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if key.Line > len(lines) {
+		return nil, false
+	}
+	out := append(bytes.Join(lines[:key.Line-1], nil), buf.Bytes()...)
+	return out, true
+}
+
+// same tells whether a and b are the same inventory.
+func same(a, b *Inventory) bool { return reflect.DeepEqual(a, b) }
 
 // tenantsNode finds the tenants sequence in the root mapping, creating it
 // when create is set.

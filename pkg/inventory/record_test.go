@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,5 +47,36 @@ func TestRecordTenantKeys(t *testing.T) {
 	}
 	if data2, _ := os.ReadFile(p); string(data2) != string(data) {
 		t.Errorf("second run rewrote the file:\n%s", data2)
+	}
+}
+
+// A tenant added and removed again leaves the shipped inventory as it
+// was, byte for byte: its blank lines and aligned comments stay.
+func TestAddRemoveTenantKeepsTheLayout(t *testing.T) {
+	orig, err := os.ReadFile("testdata/local.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "inventory.yaml")
+	if err := os.WriteFile(p, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	slot := 7
+	inv, err := AddTenant(p, Tenant{Name: "acme", Domain: "acme.test", Customer: `Acme "Ltd": #1`, ID: "ACMEACMEACME1", Slot: &slot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(p)
+	if !bytes.HasPrefix(got, orig[:bytes.Index(orig, []byte("\ntenants:"))]) {
+		t.Errorf("the file above tenants changed:\n%s", got)
+	}
+	if a, ok := inv.Tenant("acme"); !ok || a.Customer != `Acme "Ltd": #1` || *a.Slot != 7 || len(inv.Tenants) != 2 {
+		t.Errorf("tenants after the add: %+v", inv.Tenants)
+	}
+	if _, err := RemoveTenant(p, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(p); !bytes.Equal(got, orig) {
+		t.Errorf("add then remove changed the file:\n%s", got)
 	}
 }
