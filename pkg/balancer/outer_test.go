@@ -14,6 +14,18 @@ func outerFiles(cfg string) balancer.Files {
 	return balancer.Files{"/etc/haproxy/haproxy.cfg": []byte(cfg)}
 }
 
+// outerAt is lb0 serving cfg, its log emptied.
+func outerAt(t *testing.T, cfg string) (*balancerfake.Balancers, balancer.Target) {
+	t.Helper()
+	b := balancerfake.New("lb0", "lb1", "lb2")
+	lb0 := b.Target("lb0")
+	if _, err := balancer.ApplyOuter(context.Background(), lb0, outerFiles(cfg)); err != nil {
+		t.Fatal(err)
+	}
+	b.Log = nil
+	return b, lb0
+}
+
 func TestApplyOuterStagesChecksSwapsAndReloads(t *testing.T) {
 	b := balancerfake.New("lb0", "lb1", "lb2")
 	lb0 := b.Target("lb0")
@@ -40,11 +52,8 @@ func TestApplyOuterStagesChecksSwapsAndReloads(t *testing.T) {
 }
 
 func TestApplyOuterRefusedChangesNothing(t *testing.T) {
-	b := balancerfake.New("lb0", "lb1", "lb2")
-	lb0 := b.Target("lb0")
+	b, lb0 := outerAt(t, "v1")
 	ctx := context.Background()
-	balancer.ApplyOuter(ctx, lb0, outerFiles("v1"))
-	b.Log = nil
 	b.OuterNode.CheckErr = &balancer.HAProxyError{Balancer: "lb0", Doing: "checking", Output: "[ALERT] unknown keyword"}
 	_, err := balancer.ApplyOuter(ctx, lb0, outerFiles("broken"))
 	if !errors.Is(err, balancer.ErrRefused) || !strings.Contains(err.Error(), "unknown keyword") {
@@ -56,11 +65,8 @@ func TestApplyOuterRefusedChangesNothing(t *testing.T) {
 }
 
 func TestApplyOuterFailedReloadPutsThePreviousBack(t *testing.T) {
-	b := balancerfake.New("lb0", "lb1", "lb2")
-	lb0 := b.Target("lb0")
+	b, lb0 := outerAt(t, "v1")
 	ctx := context.Background()
-	balancer.ApplyOuter(ctx, lb0, outerFiles("v1"))
-	b.Log = nil
 	b.OuterNode.ReloadErr, b.OuterNode.FailReload = errors.New("cannot bind :443"), "v2"
 	_, err := balancer.ApplyOuter(ctx, lb0, outerFiles("v2"))
 	if err == nil || !strings.Contains(err.Error(), "cannot bind") || !strings.Contains(err.Error(), "put back") {

@@ -173,3 +173,24 @@ func (e *Engine) InnerConfig(ctx context.Context, inv *inventory.Inventory, out 
 		return e.applyInner(ctx, inv, out.Inner())
 	})
 }
+
+// MarkUp tells every inner balancer that the tenant servers named (their
+// containers) answer, as karana has just checked (balancer.MarkUp): a
+// server that a reload started, or that failed its checks while its
+// container booted, would otherwise stay DOWN for up to 10 s on one inner
+// balancer and not the other.
+func (e *Engine) MarkUp(ctx context.Context, servers []string) error {
+	if e.DryRun || len(servers) == 0 {
+		return nil
+	}
+	rt := e.Runtime
+	if rt == nil {
+		rt = balancer.RuntimeFor(e.Inv, e.LXD)
+	}
+	for _, name := range e.Inv.Balancers.Inner {
+		if err := balancer.MarkUp(ctx, rt(name), servers); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}

@@ -165,23 +165,7 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 // PushFile writes data to path in the container, owned by root with mode,
 // creating missing parent folders (0755).
 func (c *client) PushFile(ctx context.Context, name, p string, data []byte, mode os.FileMode) error {
-	err := c.push(ctx, name, p, data, mode)
-	if err != nil && !isNotFound(err) {
-		return fmt.Errorf("writing %s in container %q: %w", p, name, err)
-	}
-	if err != nil {
-		if merr := c.mkdirAll(ctx, name, path.Dir(p)); merr != nil {
-			return fmt.Errorf("writing %s in container %q: %w", p, name, merr)
-		}
-		if err := c.push(ctx, name, p, data, mode); err != nil {
-			return fmt.Errorf("writing %s in container %q: %w", p, name, notFound(err))
-		}
-	}
-	return nil
-}
-
-func (c *client) push(ctx context.Context, name, p string, data []byte, mode os.FileMode) error {
-	return c.pushAs(ctx, name, p, data, mode, 0)
+	return c.PushFileGroup(ctx, name, p, data, mode, 0)
 }
 
 func (c *client) pushAs(ctx context.Context, name, p string, data []byte, mode os.FileMode, gid int) error {

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/karana-project/karana/pkg/acme"
-	"github.com/karana-project/karana/pkg/balancer"
 	"github.com/karana-project/karana/pkg/converge"
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/lxd"
@@ -129,26 +128,16 @@ func Converge(ctx context.Context, e *converge.Engine, d Deps, t inventory.Tenan
 	})
 }
 
-// markUp tells both inner balancers that t's services answer (they were
-// just found healthy): a resumed add finds its routes in place but their
-// servers DOWN after failed checks, and each balancer would take up to
-// 10 s (rise 2, inter 5s) on its own to serve them again, one before the
-// other. Best effort: the check through lb0 that follows is the proof.
+// markUp marks t's services UP on the inner balancers once they answer:
+// a resumed add finds its routes in place but their servers DOWN after
+// failed checks. Best effort: the check through lb0 that follows is the
+// proof.
 func markUp(ctx context.Context, e *converge.Engine, t inventory.Tenant) {
-	if e.DryRun {
-		return
-	}
-	rt := e.Runtime
-	if rt == nil {
-		rt = balancer.RuntimeFor(e.Inv, e.LXD)
-	}
 	names := make([]string, len(inventory.Roles))
 	for i, r := range inventory.Roles {
 		names[i] = t.ContainerName(r)
 	}
-	for _, lb := range e.Inv.Balancers.Inner {
-		_ = balancer.MarkUp(ctx, rt(lb), names)
-	}
+	_ = e.MarkUp(ctx, names)
 }
 
 // Route renders the balancers for inv and applies the inner ones' files

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/karana-project/karana/pkg/acme"
-	"github.com/karana-project/karana/pkg/balancer"
 	"github.com/karana-project/karana/pkg/converge"
 	"github.com/karana-project/karana/pkg/host"
 	"github.com/karana-project/karana/pkg/inventory"
@@ -99,11 +98,10 @@ func Run(ctx context.Context, e *converge.Engine, d Deps) error {
 	return certificates(ctx, e)
 }
 
-// markHealthy tells the inner balancers that the tenant services this run
-// found healthy answer (balancer.MarkUp), so that up ends with every
-// tenant answering through lb0 from both inner balancers: on a first run
-// their servers were started by a reload before the containers, failed a
-// check and stayed DOWN for up to 10 s, on one balancer and not the other.
+// markHealthy marks the tenant services this run found healthy UP on the
+// inner balancers (Engine.MarkUp), so that up ends with every tenant
+// answering through lb0 from both: on a first run a reload started their
+// servers before the containers.
 func markHealthy(ctx context.Context, e *converge.Engine) error {
 	if e.DryRun || len(e.Inv.Tenants) == 0 {
 		return nil
@@ -114,17 +112,8 @@ func markHealthy(ctx context.Context, e *converge.Engine) error {
 			healthy = append(healthy, r.Object)
 		}
 	}
-	rt := e.Runtime
-	if rt == nil {
-		rt = balancer.RuntimeFor(e.Inv, e.LXD)
-	}
 	return e.Step("balancer", "tenant servers", "tenant servers UP on "+strings.Join(e.Inv.Balancers.Inner, ", "), func() (string, error) {
-		for _, name := range e.Inv.Balancers.Inner {
-			if err := balancer.MarkUp(ctx, rt(name), healthy); err != nil {
-				return "", fmt.Errorf("%s: %w", name, err)
-			}
-		}
-		return "", nil
+		return "", e.MarkUp(ctx, healthy)
 	})
 }
 
