@@ -23,6 +23,9 @@ type Host struct {
 	UnitDir   string                                          // /etc/systemd/system
 	PID1      func() string                                   // the name of PID 1
 	Systemctl func(ctx context.Context, args ...string) error // systemctl
+	// Analyze runs systemd-analyze, which checks the schedule and the
+	// units before anything is written; nil skips the checks.
+	Analyze func(ctx context.Context, args ...string) error
 }
 
 // System is the real host.
@@ -33,14 +36,25 @@ func System() Host {
 			b, _ := os.ReadFile("/proc/1/comm")
 			return strings.TrimSpace(string(b))
 		},
-		Systemctl: func(ctx context.Context, args ...string) error {
-			out, err := exec.CommandContext(ctx, "systemctl", args...).CombinedOutput()
-			if err != nil {
-				return fmt.Errorf("systemctl %s: %v: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
-			}
-			return nil
-		},
+		Systemctl: func(ctx context.Context, args ...string) error { return run(ctx, "systemctl", args...) },
+		Analyze:   analyze(),
 	}
+}
+
+// analyze is systemd-analyze, or nil where it is not installed.
+func analyze() func(ctx context.Context, args ...string) error {
+	if _, err := exec.LookPath("systemd-analyze"); err != nil {
+		return nil
+	}
+	return func(ctx context.Context, args ...string) error { return run(ctx, "systemd-analyze", args...) }
+}
+
+func run(ctx context.Context, name string, args ...string) error {
+	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(out))
+	}
+	return nil
 }
 
 // ErrNoSystemd says the host does not run systemd as PID 1.
@@ -106,6 +120,10 @@ WantedBy=multi-user.target
 
 // Install writes the units that differ and enables the timer and the heal
 // service. It reports what it changed ("" when nothing), or ErrNoSystemd.
+// The schedule and the units are checked by systemd-analyze first, so a
+// schedule systemd refuses is an error that names it, before anything is
+// written; a systemctl failure puts the previous unit files back, so that
+// the next run writes and enables them again.
 func Install(ctx context.Context, h Host, inv *inventory.Inventory, bin string) (string, error) {
 	if h.PID1() != "systemd" {
 		return "", ErrNoSystemd
@@ -114,34 +132,89 @@ func Install(ctx context.Context, h Host, inv *inventory.Inventory, bin string) 
 	if err != nil {
 		return "", err
 	}
+	if err := Check(ctx, h, inv, units); err != nil {
+		return "", err
+	}
 	names := make([]string, 0, len(units))
 	for n := range units {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	var written []string
+	previous := map[string][]byte{} // nil: there was no file
 	for _, n := range names {
 		p := filepath.Join(h.UnitDir, n)
-		if have, err := os.ReadFile(p); err == nil && bytes.Equal(have, units[n]) {
+		have, err := os.ReadFile(p)
+		if err == nil && bytes.Equal(have, units[n]) {
 			continue
 		}
-		if err := fsutil.WriteFile(p, units[n], 0o644); err != nil {
-			return "", err
+		if err == nil && have == nil {
+			have = []byte{} // an empty file, not a missing one
 		}
+		if err := fsutil.WriteFile(p, units[n], 0o644); err != nil {
+			return "", errors.Join(err, restore(h.UnitDir, previous))
+		}
+		previous[n] = have
 		written = append(written, n)
 	}
 	if len(written) == 0 {
 		return "", nil
 	}
 	_, bt, hs := Names(inv)
-	if err := h.Systemctl(ctx, "daemon-reload"); err != nil {
-		return "", err
-	}
-	if err := h.Systemctl(ctx, "enable", "--now", bt, hs); err != nil {
-		return "", err
-	}
-	if err := h.Systemctl(ctx, "restart", bt, hs); err != nil {
-		return "", err
+	for _, args := range [][]string{{"daemon-reload"}, {"enable", "--now", bt, hs}, {"restart", bt, hs}} {
+		if err := h.Systemctl(ctx, args...); err != nil {
+			if rerr := restore(h.UnitDir, previous); rerr != nil {
+				return "", errors.Join(err, rerr)
+			}
+			h.Systemctl(ctx, "daemon-reload")
+			return "", fmt.Errorf("%w (the previous unit files are back in %s)", err, h.UnitDir)
+		}
 	}
 	return "installed " + strings.Join(written, ", "), nil
+}
+
+// Check asks systemd-analyze whether systemd accepts the backup schedule
+// and the units (h.Analyze; nil checks nothing).
+func Check(ctx context.Context, h Host, inv *inventory.Inventory, units map[string][]byte) error {
+	if h.Analyze == nil {
+		return nil
+	}
+	if err := h.Analyze(ctx, "calendar", inv.Backups.Schedule); err != nil {
+		return fmt.Errorf("%s: backups.schedule %q: systemd does not accept it: %w", inv.Path, inv.Backups.Schedule, err)
+	}
+	dir, err := os.MkdirTemp("", "karana-units-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	args := []string{"verify"}
+	for n, b := range units {
+		p := filepath.Join(dir, n)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return err
+		}
+		args = append(args, p)
+	}
+	sort.Strings(args[1:])
+	if err := h.Analyze(ctx, args...); err != nil {
+		return fmt.Errorf("the units for project %s do not pass systemd's check: %w", inv.LXD.Project, err)
+	}
+	return nil
+}
+
+// restore puts back the unit files Install replaced: each previous
+// content, or no file where there was none.
+func restore(dir string, previous map[string][]byte) error {
+	var errs []error
+	for n, b := range previous {
+		p := filepath.Join(dir, n)
+		if b == nil {
+			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		errs = append(errs, fsutil.WriteFile(p, b, 0o644))
+	}
+	return errors.Join(errs...)
 }
