@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/karana-project/karana/pkg/image"
 	"github.com/karana-project/karana/pkg/inventory"
 	"github.com/karana-project/karana/pkg/lxd"
+	"github.com/karana-project/karana/pkg/schedule"
 	"github.com/karana-project/karana/pkg/testenv"
 )
 
@@ -115,7 +117,106 @@ func TestBareHost(t *testing.T) {
 		t.Fatalf("narrowing the nested LXD's id range: %v\n%s", err, out)
 	}
 	nestedUp(t, name, in)
+	schedulesOnSystemd(t, name, in)
 	t.Logf("bare host check: %s in all", time.Since(start).Round(time.Second))
+}
+
+// nestedInventory is the bare host's inventory, at nestedInventoryPath there.
+const nestedInventory = `lxd: {endpoint: unix, project: karana, profile: karana, storage: {pool: karana, driver: dir}, network: {name: karanabr0, ipv4: 10.0.12.1/24}}
+images: {balancer: karana/balancer, influxdb: karana/balancer, grafana: karana/balancer, api: karana/balancer}
+balancers: {outer: {name: lb0, http_port: 80, https_port: 443}, inner: [lb1, lb2], hard_stop_after: 10s}
+tenants: []
+`
+
+const nestedInventoryPath = "/root/inv/inventory.yaml"
+
+// schedulesOnSystemd runs schedule.Install against the bare host's
+// systemd, which is PID 1 there: up cannot get that far on this host (it
+// stops at lb0), so the test drives the same code with systemctl and
+// systemd-analyze run in the bare host, and the unit folder copied there
+// before each daemon-reload. Then systemd must have the timer waiting,
+// the heal service running, and the backup service must run to its end.
+func schedulesOnSystemd(t *testing.T, name string, in func(time.Duration, ...string) (string, error)) {
+	ctx := context.Background()
+	inv, err := inventory.Parse(nestedInventoryPath, []byte(nestedInventory))
+	if err != nil {
+		t.Fatal(err)
+	}
+	units := t.TempDir()
+	sync := func() {
+		files, _ := filepath.Glob(filepath.Join(units, "*"))
+		for _, f := range files {
+			push(t, name, f, "/etc/systemd/system/"+filepath.Base(f), "0644")
+		}
+	}
+	remote := func(cmd string) func(context.Context, ...string) error {
+		return func(_ context.Context, args ...string) error {
+			for _, a := range args { // systemd-analyze verify's staged units
+				if filepath.IsAbs(a) {
+					if _, err := os.Stat(a); err == nil {
+						push(t, name, a, a, "0644")
+					}
+				}
+			}
+			if cmd == "systemctl" && args[0] == "daemon-reload" {
+				sync()
+			}
+			if out, err := in(time.Minute, append([]string{cmd}, args...)...); err != nil {
+				return fmt.Errorf("%s %s on the bare host: %v: %s", cmd, strings.Join(args, " "), err, out)
+			}
+			return nil
+		}
+	}
+	var calls int
+	systemctl := remote("systemctl")
+	h := schedule.Host{UnitDir: units,
+		PID1: func() string {
+			out, _ := in(time.Minute, "cat", "/proc/1/comm")
+			return strings.TrimSpace(out)
+		},
+		Systemctl: func(ctx context.Context, args ...string) error { calls++; return systemctl(ctx, args...) },
+		Analyze:   remote("systemd-analyze"),
+	}
+	t0 := time.Now()
+	did, err := schedule.Install(ctx, h, inv, "/usr/local/bin/karana")
+	if err != nil || !strings.Contains(did, "installed") {
+		t.Fatalf("schedule.Install on the bare host: %q, %v", did, err)
+	}
+	t.Logf("schedule.Install on systemd: %s (%s)", time.Since(t0).Round(10*time.Millisecond), did)
+	bs, bt, hs := schedule.Names(inv)
+	journal := func(unit string) string {
+		out, _ := in(time.Minute, "journalctl", "--no-pager", "-n", "20", "-u", unit)
+		return out
+	}
+	if out, err := in(time.Minute, "systemctl", "is-enabled", bt, hs); err != nil || strings.Join(strings.Fields(out), " ") != "enabled enabled" {
+		t.Errorf("systemctl is-enabled %s %s: %v: %s", bt, hs, err, out)
+	}
+	show := func(unit, props string) map[string]string {
+		out, _ := in(time.Minute, "systemctl", "show", "-p", props, unit)
+		m := map[string]string{}
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			k, v, _ := strings.Cut(l, "=")
+			m[k] = v
+		}
+		return m
+	}
+	if m := show(bt, "ActiveState,NextElapseUSecRealtime"); m["ActiveState"] != "active" || m["NextElapseUSecRealtime"] == "" {
+		t.Errorf("%s: want active with a next elapse, systemctl show says %v\n%s", bt, m, journal(bt))
+	}
+	// The backup is a oneshot: start returns when karana backup has ended.
+	if out, err := in(2*time.Minute, "systemctl", "start", bs); err != nil {
+		t.Errorf("systemctl start %s: %v: %s\n%s", bs, err, out, journal(bs))
+	}
+	if m := show(bs, "Result,ExecMainStatus"); m["Result"] != "success" || m["ExecMainStatus"] != "0" {
+		t.Errorf("%s ended with %v, want success and status 0\n%s", bs, m, journal(bs))
+	}
+	if out, _ := in(time.Minute, "systemctl", "is-active", hs); strings.TrimSpace(out) != "active" {
+		t.Errorf("%s is %q, want karana heal --watch running\n%s", hs, out, journal(hs))
+	}
+	calls = 0
+	if did, err := schedule.Install(ctx, h, inv, "/usr/local/bin/karana"); did != "" || err != nil || calls != 0 {
+		t.Errorf("second schedule.Install: %q, %v, %d systemctl calls: want nothing to do", did, err, calls)
+	}
 }
 
 // nestedUp imports lb0's image into the bare host's LXD and runs karana up.
@@ -141,16 +242,11 @@ func nestedUp(t *testing.T, name string, in func(time.Duration, ...string) (stri
 	if out, err := in(2*time.Minute, "lxc", "image", "import", "/root/balancer.meta", "/root/balancer.squashfs", "--alias", "karana/balancer"); err != nil {
 		t.Fatalf("importing the image into the bare host's LXD: %v\n%s", err, out)
 	}
-	nested := `lxd: {endpoint: unix, project: karana, profile: karana, storage: {pool: karana, driver: dir}, network: {name: karanabr0, ipv4: 10.0.12.1/24}}
-images: {balancer: karana/balancer, influxdb: karana/balancer, grafana: karana/balancer, api: karana/balancer}
-balancers: {outer: {name: lb0, http_port: 80, https_port: 443}, inner: [lb1, lb2], hard_stop_after: 10s}
-tenants: []
-`
 	p := filepath.Join(t.TempDir(), "inventory.yaml")
-	os.WriteFile(p, []byte(nested), 0o644)
-	push(t, name, p, "/root/inv/inventory.yaml", "0644")
+	os.WriteFile(p, []byte(nestedInventory), 0o644)
+	push(t, name, p, nestedInventoryPath, "0644")
 	t0 := time.Now()
-	out, err := in(5*time.Minute, "sh", "-c", "karana up --inventory /root/inv/inventory.yaml -o json 2>/root/up.log")
+	out, err := in(5*time.Minute, "sh", "-c", "karana up --inventory "+nestedInventoryPath+" -o json 2>/root/up.log")
 	if log, _ := in(time.Minute, "cat", "/root/up.log"); err != nil || testing.Verbose() {
 		t.Logf("karana up's progress on the bare host:\n%s", log)
 	}
