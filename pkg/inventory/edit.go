@@ -5,14 +5,15 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strings"
 
 	"github.com/karana-project/karana/pkg/fsutil"
 	"gopkg.in/yaml.v3"
 )
 
 // AddTenant appends t to the inventory file at path, keeping the operator's
-// comments (and, when tenants is the file's last key, the layout of
-// everything above it), and returns the reloaded inventory. The file is
+// comments and the layout of everything outside the tenants section, and
+// returns the reloaded inventory. The file is
 // validated before it is replaced (atomically); an invalid result leaves the
 // file untouched.
 func AddTenant(path string, t Tenant) (*Inventory, error) {
@@ -76,7 +77,7 @@ func edit(path string, change func(root *yaml.Node) error) (*Inventory, error) {
 		return nil, err
 	}
 	out := buf.Bytes()
-	if spliced, ok := spliceTenants(data, doc.Content[0]); ok {
+	if spliced, ok := spliceTenants(data, doc.Content[0], buf.Bytes()); ok {
 		// The same inventory with the rest of the file as the operator
 		// wrote it: blank lines and aligned comments stay.
 		if sinv, err := Parse(path, spliced); err == nil && same(sinv, inv) {
@@ -89,30 +90,132 @@ func edit(path string, change func(root *yaml.Node) error) (*Inventory, error) {
 	return inv, nil
 }
 
-// spliceTenants rewrites only the tenants section of data, when it is the
-// file's last top-level key (as in the shipped inventories): from its line
-// to the end, the section re-encoded from root; everything above stays byte
-// for byte. ok is false when the section is elsewhere or missing.
-func spliceTenants(data []byte, root *yaml.Node) ([]byte, bool) {
-	n := len(root.Content)
-	if root.Kind != yaml.MappingNode || n < 2 || root.Content[n-2].Value != "tenants" || root.Content[n-2].Line < 1 {
+// spliceTenants rewrites only the tenants section of data: from the line of
+// its key to the next top-level key, less the blank and comment lines just
+// above that key (which stay as written, with the key they introduce), or
+// to the end of the file when tenants is the last key, or appended when
+// the file had none. The section is
+// re-encoded from root; everything else stays byte for byte. ok is false
+// when there is no tenants section to replace, or when the result would
+// lose or double a comment line (keepsComments).
+func spliceTenants(data []byte, root *yaml.Node, whole []byte) ([]byte, bool) {
+	if root.Kind != yaml.MappingNode {
 		return nil, false
 	}
-	key := *root.Content[n-2]
+	i := 0
+	for i+1 < len(root.Content) && root.Content[i].Value != "tenants" {
+		i += 2
+	}
+	if i+1 >= len(root.Content) {
+		return nil, false
+	}
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		data = append(data[:len(data):len(data)], '\n')
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	start, end := root.Content[i].Line-1, len(lines)
+	if root.Content[i].Line < 1 { // a section AddTenant just made: appended
+		if i+2 < len(root.Content) {
+			return nil, false
+		}
+		start = len(lines)
+	}
+	key, value := *root.Content[i], root.Content[i+1]
 	key.HeadComment = "" // above the section: kept as written
-	section := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{&key, root.Content[n-1]}}
+	if i+2 < len(root.Content) {
+		next := root.Content[i+2].Line - 1
+		if next <= start || next > len(lines) {
+			return nil, false
+		}
+		kept := map[string]bool{}
+		for end = next; end > start+1 && commentOrBlank(lines[end-1]); end-- {
+			kept[string(bytes.TrimSpace(lines[end-1]))] = true
+		}
+		// Comments at the section's end are kept as written below it;
+		// yaml.v3 holds them as foot comments somewhere in the section,
+		// which the encoder must not write a second time.
+		if footIn(key.FootComment, kept) {
+			key.FootComment = ""
+		}
+		value = withoutFoot(value, kept)
+	}
+	if start > len(lines) {
+		return nil, false
+	}
+	section := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{&key, value}}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(section); err != nil {
 		return nil, false
 	}
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	if key.Line > len(lines) {
+	out := append(bytes.Join(lines[:start], nil), buf.Bytes()...)
+	out = append(out, bytes.Join(lines[end:], nil)...)
+	if !keepsComments(out, data, whole) {
 		return nil, false
 	}
-	out := append(bytes.Join(lines[:key.Line-1], nil), buf.Bytes()...)
 	return out, true
+}
+
+// withoutFoot copies n, leaving out the foot comments, its own or its
+// descendants', whose lines are all in kept.
+func withoutFoot(n *yaml.Node, kept map[string]bool) *yaml.Node {
+	c := *n
+	if footIn(c.FootComment, kept) {
+		c.FootComment = ""
+	}
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, child := range n.Content {
+		c.Content[i] = withoutFoot(child, kept)
+	}
+	return &c
+}
+
+// footIn tells whether comment is not empty and each of its lines is in kept.
+func footIn(comment string, kept map[string]bool) bool {
+	if comment == "" {
+		return false
+	}
+	for _, l := range strings.Split(comment, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !kept[l] {
+			return false
+		}
+	}
+	return true
+}
+
+func commentOrBlank(line []byte) bool {
+	l := bytes.TrimSpace(line)
+	return len(l) == 0 || l[0] == '#'
+}
+
+// keepsComments tells whether out, a splice of data, has each comment line
+// of whole (yaml.v3's re-encoding of the edited file) and no comment line
+// more often than whole or data has it: none lost, none doubled.
+func keepsComments(out, data, whole []byte) bool {
+	o, d, w := comments(out), comments(data), comments(whole)
+	for c, n := range o {
+		if n > max(w[c], d[c]) {
+			return false
+		}
+	}
+	for c, n := range w {
+		if o[c] < n {
+			return false
+		}
+	}
+	return true
+}
+
+// comments counts the comment lines of b.
+func comments(b []byte) map[string]int {
+	count := map[string]int{}
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		if l = bytes.TrimSpace(l); len(l) > 0 && l[0] == '#' {
+			count[string(l)]++
+		}
+	}
+	return count
 }
 
 // same tells whether a and b are the same inventory.

@@ -80,3 +80,73 @@ func TestAddRemoveTenantKeepsTheLayout(t *testing.T) {
 		t.Errorf("add then remove changed the file:\n%s", got)
 	}
 }
+
+// TestTenantEditsKeepTheLayoutAnywhere: with the tenants section between
+// other keys, or missing, an add then a remove gives back the file byte for
+// byte; comments in and after the section stay, each once.
+func TestTenantEditsKeepTheLayoutAnywhere(t *testing.T) {
+	for name, orig := range map[string]string{
+		"middle": `# karana inventory
+lxd:
+  project: prod       # aligned
+  network: {ipv4: 10.9.0.1/24}
+
+tenants:
+  # the first customer
+  - name: demo
+    domain: demo.example.org # their domain
+
+  # - name: gone (commented out by hand)
+
+# limits for every tenant container
+limits:
+  cpu: "1"    # one core
+`,
+		"flow in the middle": "lxd: {project: prod}\ntenants: [{name: demo, domain: demo.example.org}]\n\n\n# keep\nlimits: {cpu: \"2\"}\n",
+		"none":               "# no tenants yet\nlxd:\n  project: prod   # here\n\nlimits: {cpu: \"2\"}",
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "inventory.yaml")
+			if err := os.WriteFile(p, []byte(orig), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			inv, err := AddTenant(p, Tenant{Name: "acme", Domain: "acme.test", ID: "ACMEACMEACME1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := inv.Tenant("acme"); !ok {
+				t.Fatalf("acme not added: %+v", inv.Tenants)
+			}
+			got, _ := os.ReadFile(p)
+			head, tail := orig, ""
+			if i := strings.Index(orig, "tenants:"); i >= 0 {
+				head = orig[:i]
+				tail = orig[strings.Index(orig, "limits"):]
+				tail = tail[strings.Index(tail, "\n"):] // after the key's own line
+			}
+			if !strings.HasPrefix(string(got), head) || !strings.HasSuffix(string(got), tail) {
+				t.Errorf("the file outside tenants changed:\n%s", got)
+			}
+			for l, n := range comments([]byte(orig)) {
+				if c := comments(got)[l]; c != n {
+					t.Errorf("comment %q is in the file %d times after the add, want %d:\n%s", l, c, n, got)
+				}
+			}
+			again, err := Load(p)
+			if err != nil || again.Limits.CPU != inv.Limits.CPU || len(again.Tenants) != len(inv.Tenants) {
+				t.Fatalf("reloaded: %v, %+v", err, again)
+			}
+			if _, err := RemoveTenant(p, "acme"); err != nil {
+				t.Fatal(err)
+			}
+			got, _ = os.ReadFile(p)
+			want := orig
+			if name == "none" { // the section stays, empty
+				want = orig + "\ntenants: []\n"
+			}
+			if string(got) != want {
+				t.Errorf("add then remove:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
