@@ -18,10 +18,18 @@ import (
 // file untouched.
 func AddTenant(path string, t Tenant) (*Inventory, error) {
 	return edit(path, func(root *yaml.Node) error {
-		seq := tenantsNode(root, true)
+		key, seq := tenantsNode(root, true)
 		var item yaml.Node
 		if err := item.Encode(t); err != nil {
 			return fmt.Errorf("encoding tenant %q: %w", t.Name, err)
+		}
+		if len(seq.Content) == 0 && seq.Style&yaml.FlowStyle != 0 {
+			// "tenants: [] # comment" becomes a block list, with the
+			// comment on the key, where yaml.v3 writes it.
+			seq.Style &^= yaml.FlowStyle
+			if key.LineComment == "" {
+				key.LineComment, seq.LineComment = seq.LineComment, ""
+			}
 		}
 		seq.Content = append(seq.Content, &item)
 		return nil
@@ -31,7 +39,7 @@ func AddTenant(path string, t Tenant) (*Inventory, error) {
 // RemoveTenant deletes the tenant called name from the file at path.
 func RemoveTenant(path, name string) (*Inventory, error) {
 	return edit(path, func(root *yaml.Node) error {
-		seq := tenantsNode(root, false)
+		key, seq := tenantsNode(root, false)
 		if seq == nil {
 			return fmt.Errorf("tenant %q is not in %s", name, path)
 		}
@@ -39,6 +47,15 @@ func RemoveTenant(path, name string) (*Inventory, error) {
 			var t Tenant
 			if err := item.Decode(&t); err == nil && t.Name == name {
 				seq.Content = append(seq.Content[:i], seq.Content[i+1:]...)
+				if len(seq.Content) == 0 {
+					// yaml.v3 writes an empty block list after the
+					// key's comment, on a line of its own, which it
+					// cannot read back: "tenants: [] # comment".
+					seq.Style |= yaml.FlowStyle
+					if seq.LineComment == "" {
+						seq.LineComment, key.LineComment = key.LineComment, ""
+					}
+				}
 				return nil
 			}
 		}
@@ -62,6 +79,13 @@ func edit(path string, change func(root *yaml.Node) error) (*Inventory, error) {
 	if len(doc.Content) == 0 {
 		doc.Kind = yaml.DocumentNode
 		doc.Content = []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}
+	}
+	if root := doc.Content[0]; root.Kind != yaml.MappingNode {
+		if root.Kind != yaml.ScalarNode || root.Tag != "!!null" {
+			return nil, fmt.Errorf("%s: the top level is not a mapping of keys (lxd, tenants, ...)", path)
+		}
+		// An empty file, "~" or "null": its comments stay.
+		*root = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", HeadComment: root.HeadComment, LineComment: root.LineComment, FootComment: root.FootComment}
 	}
 	if err := change(doc.Content[0]); err != nil {
 		return nil, err
@@ -221,27 +245,28 @@ func comments(b []byte) map[string]int {
 // same tells whether a and b are the same inventory.
 func same(a, b *Inventory) bool { return reflect.DeepEqual(a, b) }
 
-// tenantsNode finds the tenants sequence in the root mapping, creating it
-// when create is set.
-func tenantsNode(root *yaml.Node, create bool) *yaml.Node {
+// tenantsNode finds the tenants key and sequence in the root mapping,
+// creating them when create is set; seq is nil when there is none.
+func tenantsNode(root *yaml.Node, create bool) (key, seq *yaml.Node) {
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		if root.Content[i].Value == "tenants" {
-			v := root.Content[i+1]
+			key, v := root.Content[i], root.Content[i+1]
 			if v.Kind != yaml.SequenceNode && create {
-				*v = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+				*v = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", LineComment: v.LineComment}
 			}
 			if v.Kind == yaml.SequenceNode {
-				return v
+				return key, v
 			}
-			return nil
+			return key, nil
 		}
 	}
 	if !create {
-		return nil
+		return nil, nil
 	}
-	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-	root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "tenants"}, seq)
-	return seq
+	key = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "tenants"}
+	seq = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+	root.Content = append(root.Content, key, seq)
+	return key, seq
 }
 
 // RecordTenantKeys writes an id (from newID) and the slot the load
@@ -265,7 +290,7 @@ func RecordTenantKeys(path string, newID func() string) (*Inventory, []string, e
 		return inv, nil, nil
 	}
 	inv, err = edit(path, func(root *yaml.Node) error {
-		seq := tenantsNode(root, false)
+		_, seq := tenantsNode(root, false)
 		if seq == nil {
 			return nil
 		}

@@ -150,3 +150,26 @@ limits:
 		})
 	}
 }
+
+// TestRemoveLastTenantKeepsTheKeysComment: yaml.v3 writes an emptied block
+// list after the key's comment as a line it cannot read back, so the last
+// tenant's removal leaves "tenants: [] # comment", and the next add a block
+// list again with the comment on the key.
+func TestRemoveLastTenantKeepsTheKeysComment(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "inventory.yaml")
+	orig := "lxd: {project: prod}\ntenants: # our customers\n  - name: demo\n    domain: demo.example.org\nlimits: {cpu: \"2\"}\n"
+	os.WriteFile(p, []byte(orig), 0o644)
+	if _, err := RemoveTenant(p, "demo"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(p)
+	if want := "lxd: {project: prod}\ntenants: [] # our customers\nlimits: {cpu: \"2\"}\n"; string(got) != want {
+		t.Errorf("after removing the last tenant:\n%s\nwant\n%s", got, want)
+	}
+	if _, err := AddTenant(p, Tenant{Name: "demo", Domain: "demo.example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(p); string(got) != orig {
+		t.Errorf("after adding it again:\n%s\nwant\n%s", got, orig)
+	}
+}
