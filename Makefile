@@ -30,6 +30,7 @@ unit:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 15s -fuzzminimizetime 2s ./pkg/inventory
+	$(GO) test -run '^$$' -fuzz '^FuzzTenantEdit$$' -fuzztime 10s -fuzzminimizetime 2s ./pkg/inventory
 
 e2e: build e2e-images
 	KARANA_E2E=1 KARANA_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -p 1 -timeout 45m -v ./e2e/...
