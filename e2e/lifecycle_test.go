@@ -37,6 +37,16 @@ func TestLifecycle(t *testing.T) {
 					t.Errorf("%s missing after up", name)
 				}
 			}
+			// The tenant containers added next are copies of these:
+			// stopped, already shifted, their sleep init gone.
+			for _, name := range []string{"karana-influx-template", "karana-grafana-template", "karana-api-template"} {
+				out, err := lxc("list", "--format", "csv", "-c", "ns", name)
+				idmap, _ := lxc("config", "get", name, "volatile.last_state.idmap")
+				raw, _ := lxc("config", "get", name, "raw.lxc")
+				if err != nil || strings.TrimSpace(out) != name+",STOPPED" || !strings.Contains(idmap, "Hostid") || strings.TrimSpace(raw) != "" {
+					t.Errorf("template %s: %q (%v), idmap %q, raw.lxc %q", name, out, err, idmap, raw)
+				}
+			}
 		}},
 		{"add two tenants", func(t *testing.T) {
 			r := mustKarana(t, inv, "tenant", "add", "alpha", "--domain", "alpha.e2e.test", "--customer", "Alpha e.V.")

@@ -198,7 +198,8 @@ func (e *Engine) tenantRole(ctx context.Context, t inventory.Tenant, r inventory
 const gitPath = "/usr/bin/git"
 
 // createPreloaded creates a missing container (getErr is GetInstance's
-// ErrNotFound) from a local image and configures it before its first boot
+// ErrNotFound) as a copy of its role's template (template.go), or from its
+// local image when none is ready, and configures it before its first boot
 // (provision.Preload), so that the services start once, configured: about
 // a second per container instead of booting, configuring and restarting
 // them. preloaded is false when the container exists, the image is remote
@@ -209,8 +210,16 @@ func (e *Engine) createPreloaded(ctx context.Context, spec lxd.InstanceSpec, pt 
 	if e.DryRun || IsRemoteImage(spec.Image) || !errors.Is(getErr, lxd.ErrNotFound) {
 		return role, false, false, nil
 	}
+	spec.CopyOf = e.readyTemplate(ctx, spec, r)
 	if err := e.LXD.CreateInstance(ctx, spec); err != nil {
-		return role, false, false, err
+		if spec.CopyOf == "" {
+			return role, false, false, err
+		}
+		// A template that cannot be copied: from the image, as without.
+		spec.CopyOf = ""
+		if err := e.LXD.CreateInstance(ctx, spec); err != nil {
+			return role, false, false, err
+		}
 	}
 	if r == inventory.RoleAPI {
 		git, err := e.LXD.FileExists(ctx, spec.Name, gitPath)

@@ -42,6 +42,10 @@ type InstanceSpec struct {
 	Target  string            // cluster member, "" for any
 	Config  map[string]string // limits.cpu, limits.memory, user.karana.role, ...
 	Devices map[string]map[string]string
+	// CopyOf, when set, creates the instance as a copy of that stopped
+	// instance (a template PrepareTemplate made) instead of from Image;
+	// Config and Devices still apply.
+	CopyOf string
 }
 
 // Image is an image in LXD as karana sees it. Properties come from the
@@ -87,6 +91,11 @@ type Client interface {
 	GetInstance(ctx context.Context, name string) (*Instance, error) // ErrNotFound when absent
 	ListInstances(ctx context.Context) ([]Instance, error)
 	CreateInstance(ctx context.Context, spec InstanceSpec) error
+	// PrepareTemplate creates spec.Name from spec.Image as a stopped
+	// template whose root file system is already shifted to the daemon's
+	// id map, so that copies of it (InstanceSpec.CopyOf) start without
+	// the shift LXD 5.0.2 does at a container's first start.
+	PrepareTemplate(ctx context.Context, spec InstanceSpec) error
 	// UpdateInstance brings config, devices and limits of an existing
 	// instance to spec and reports whether it changed anything.
 	UpdateInstance(ctx context.Context, spec InstanceSpec) (bool, error)

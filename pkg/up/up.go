@@ -89,6 +89,9 @@ func Run(ctx context.Context, e *converge.Engine, d Deps) error {
 		}
 		e.Binary = b
 	}
+	if err := e.Templates(ctx); err != nil {
+		return err
+	}
 	if err := tenants(ctx, e); err != nil {
 		return err
 	}

@@ -48,6 +48,8 @@ type Fake struct {
 	// ImageFiles are the files an instance created from the image (its
 	// alias) starts with.
 	ImageFiles map[string]map[string][]byte
+	// Copies maps an instance created as a copy to its template.
+	Copies map[string]string
 }
 
 var _ lxd.Client = (*Fake)(nil)
@@ -60,7 +62,7 @@ func New() *Fake {
 		Instances: map[string]*lxd.Instance{}, Specs: map[string]lxd.InstanceSpec{},
 		Files: map[string]map[string][]byte{}, Modes: map[string]map[string]os.FileMode{},
 		Groups: map[string]map[string]int{}, Links: map[string]map[string]string{},
-		ImageFiles: map[string]map[string][]byte{},
+		ImageFiles: map[string]map[string][]byte{}, Copies: map[string]string{},
 	}
 }
 
@@ -239,11 +241,38 @@ func (f *Fake) CreateInstance(_ context.Context, spec lxd.InstanceSpec) error {
 	if _, ok := f.Instances[spec.Name]; ok {
 		return fmt.Errorf("creating container %q: already exists", spec.Name)
 	}
+	if spec.CopyOf != "" {
+		src, ok := f.Instances[spec.CopyOf]
+		if !ok {
+			return fmt.Errorf("creating container %q: template %q: %w", spec.Name, spec.CopyOf, lxd.ErrNotFound)
+		}
+		// As LXD: the source's config under the spec's.
+		cfg := maps.Clone(src.Config)
+		if cfg == nil {
+			cfg = map[string]string{}
+		}
+		maps.Copy(cfg, spec.Config)
+		f.Instances[spec.Name] = &lxd.Instance{Name: spec.Name, Status: "Stopped", Location: spec.Target, Config: cfg}
+		f.Files[spec.Name], f.Modes[spec.Name] = map[string][]byte{}, map[string]os.FileMode{}
+		for p, b := range f.Files[spec.CopyOf] {
+			f.Files[spec.Name][p], f.Modes[spec.Name][p] = append([]byte(nil), b...), f.Modes[spec.CopyOf][p]
+		}
+		f.Copies[spec.Name] = spec.CopyOf
+		spec.CopyOf = ""
+		f.Specs[spec.Name] = spec
+		return nil
+	}
 	if _, local := f.Images[spec.Image]; !local && !strings.Contains(spec.Image, ":") {
 		return fmt.Errorf("creating container %q: image %q: %w", spec.Name, spec.Image, lxd.ErrNotFound)
 	}
-	f.Instances[spec.Name] = &lxd.Instance{Name: spec.Name, Status: "Stopped",
-		Location: spec.Target, Config: maps.Clone(spec.Config)}
+	cfg := maps.Clone(spec.Config)
+	if img, ok := f.Images[spec.Image]; ok {
+		if cfg == nil {
+			cfg = map[string]string{}
+		}
+		cfg["volatile.base_image"] = img.Fingerprint // as LXD records it
+	}
+	f.Instances[spec.Name] = &lxd.Instance{Name: spec.Name, Status: "Stopped", Location: spec.Target, Config: cfg}
 	f.Specs[spec.Name] = spec
 	if files := f.ImageFiles[spec.Image]; len(files) > 0 {
 		f.Files[spec.Name], f.Modes[spec.Name] = map[string][]byte{}, map[string]os.FileMode{}
@@ -251,5 +280,24 @@ func (f *Fake) CreateInstance(_ context.Context, spec lxd.InstanceSpec) error {
 			f.Files[spec.Name][p], f.Modes[spec.Name][p] = append([]byte(nil), b...), 0o644
 		}
 	}
+	return nil
+}
+
+// FakeIdmap is the volatile.last_state.idmap of a fake template: the
+// shift LXD records once it has shifted a root file system.
+const FakeIdmap = `[{"Isuid":true,"Isgid":false,"Hostid":100000,"Nsid":0,"Maprange":65536}]`
+
+// PrepareTemplate creates spec.Name from its image, stopped, as shifted.
+func (f *Fake) PrepareTemplate(ctx context.Context, spec lxd.InstanceSpec) error {
+	if err := f.CreateInstance(ctx, spec); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("PrepareTemplate", spec.Name); err != nil {
+		delete(f.Instances, spec.Name)
+		return err
+	}
+	f.Instances[spec.Name].Config["volatile.last_state.idmap"] = FakeIdmap
 	return nil
 }
