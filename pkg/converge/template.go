@@ -35,45 +35,49 @@ func TemplateReady(in *lxd.Instance, fp string) bool {
 // Templates is up's step: it prepares the template of each tenant role
 // whose image is local, and replaces one whose image changed or whose
 // preparation did not end. A template that cannot be prepared does not
-// fail the step: new containers of its role are then created from their
-// image, and the step says so. On a cluster there are none (a copy would
-// move between members).
+// fail the step, nor count as a change (the next up tries again): new
+// containers of its role are created from their image, and the step's
+// line says so. On a cluster there are none (a copy would move between
+// members).
 func (e *Engine) Templates(ctx context.Context) error {
-	return e.Step("image", "templates", "container templates", func() (string, error) {
-		if ms, err := lxd.Members(ctx, e.LXD); err == nil && len(ms) > 0 {
-			return "", nil
-		}
-		var (
-			mu           sync.Mutex
-			did, missing []string
-			wg           sync.WaitGroup
-		)
-		for _, r := range inventory.Roles {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				d, err := e.template(ctx, r)
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					missing = append(missing, TemplateName(r)+": "+firstLine(err.Error()))
-				} else if d != "" {
-					did = append(did, d)
-				}
-			}()
-		}
-		wg.Wait()
-		sort.Strings(did)
-		sort.Strings(missing)
-		out := strings.Join(did, ", ")
-		if len(missing) > 0 {
-			if out != "" {
-				out += "; "
+	e.Progress.Start("container templates")
+	if ms, err := lxd.Members(ctx, e.LXD); err == nil && len(ms) > 0 {
+		e.Report.Note("image", "templates", "")
+		e.Progress.End("none on a cluster: a copy would move between members")
+		return nil
+	}
+	var (
+		mu           sync.Mutex
+		did, missing []string
+		wg           sync.WaitGroup
+	)
+	for _, r := range inventory.Roles {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := e.template(ctx, r)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				missing = append(missing, TemplateName(r)+": "+firstLine(err.Error()))
+			} else if d != "" {
+				did = append(did, d)
 			}
-			out += "not prepared, new containers come from their images: " + strings.Join(missing, "; ")
-		}
-		return out, nil
-	})
+		}()
+	}
+	wg.Wait()
+	sort.Strings(did)
+	sort.Strings(missing)
+	line := strings.Join(did, ", ")
+	e.Report.Note("image", "templates", line)
+	if line == "" {
+		line = "unchanged"
+	}
+	if len(missing) > 0 {
+		line += "; not prepared, new containers come from their images: " + strings.Join(missing, "; ")
+	}
+	e.Progress.End(line)
+	return nil
 }
 
 // template brings role r's template to its image; "" when it is current.

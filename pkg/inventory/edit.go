@@ -123,10 +123,7 @@ func edit(path string, change func(root *yaml.Node) error) (*Inventory, error) {
 // when there is no tenants section to replace, or when the result would
 // lose or double a comment line (keepsComments).
 func spliceTenants(data []byte, root *yaml.Node, whole []byte) ([]byte, bool) {
-	if root.Kind != yaml.MappingNode {
-		return nil, false
-	}
-	i := 0
+	i := 0 // root is a mapping: edit made sure
 	for i+1 < len(root.Content) && root.Content[i].Value != "tenants" {
 		i += 2
 	}

@@ -199,31 +199,33 @@ func (c *client) retryWait(ctx context.Context, attempt int) error {
 	}
 }
 
-// getFile is GetInstanceFile, retried while the file server was gone.
-func (c *client) getFile(ctx context.Context, name, p string) (io.ReadCloser, *lxdclient.InstanceFileResponse, error) {
+// retryGone runs req again while its error says the file server was gone
+// (fileServerGone), at most fileRetries times, and returns its last error.
+func (c *client) retryGone(ctx context.Context, req func() error) error {
 	for attempt := 0; ; attempt++ {
-		rc, resp, err := c.srv(ctx).GetInstanceFile(name, p)
+		err := req()
 		if !fileServerGone(err) || attempt == fileRetries {
-			return rc, resp, err
+			return err
 		}
 		if werr := c.retryWait(ctx, attempt); werr != nil {
-			return nil, nil, err
+			return err
 		}
 	}
+}
+
+// getFile is GetInstanceFile, retried while the file server was gone.
+func (c *client) getFile(ctx context.Context, name, p string) (rc io.ReadCloser, resp *lxdclient.InstanceFileResponse, err error) {
+	err = c.retryGone(ctx, func() error {
+		rc, resp, err = c.srv(ctx).GetInstanceFile(name, p)
+		return err
+	})
+	return rc, resp, err
 }
 
 // createFile is CreateInstanceFile with fresh args (their reader) each
 // attempt, retried while the file server was gone.
 func (c *client) createFile(ctx context.Context, name, p string, args func() lxdclient.InstanceFileArgs) error {
-	for attempt := 0; ; attempt++ {
-		err := c.srv(ctx).CreateInstanceFile(name, p, args())
-		if !fileServerGone(err) || attempt == fileRetries {
-			return err
-		}
-		if werr := c.retryWait(ctx, attempt); werr != nil {
-			return err
-		}
-	}
+	return c.retryGone(ctx, func() error { return c.srv(ctx).CreateInstanceFile(name, p, args()) })
 }
 
 // PushFileGroup is PushFile with the file's group set to gid (a number

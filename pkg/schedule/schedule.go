@@ -141,15 +141,12 @@ func Install(ctx context.Context, h Host, inv *inventory.Inventory, bin string) 
 	}
 	sort.Strings(names)
 	var written []string
-	previous := map[string][]byte{} // nil: there was no file
+	previous := map[string][]byte{} // nil: there was no file (os.ReadFile gives an empty file as non-nil)
 	for _, n := range names {
 		p := filepath.Join(h.UnitDir, n)
 		have, err := os.ReadFile(p)
 		if err == nil && bytes.Equal(have, units[n]) {
 			continue
-		}
-		if err == nil && have == nil {
-			have = []byte{} // an empty file, not a missing one
 		}
 		if err := fsutil.WriteFile(p, units[n], 0o644); err != nil {
 			return "", errors.Join(err, restore(h.UnitDir, previous))

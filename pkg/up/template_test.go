@@ -3,7 +3,9 @@ package up
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/karana-project/karana/pkg/converge"
@@ -56,6 +58,8 @@ func TestUpPreparesTemplatesAndCopiesThem(t *testing.T) {
 func TestTemplatesNotReadyAreNotCopiedAndReplaced(t *testing.T) {
 	inv, f := setup(t)
 	e := engine(inv, f)
+	ends := &progressLog{}
+	e.Progress = ends
 	for _, r := range []inventory.Role{inventory.RoleInfluxDB, inventory.RoleAPI} {
 		if err := f.PrepareTemplate(context.Background(), lxd.InstanceSpec{Name: converge.TemplateName(r), Image: converge.ImageOf(inv, r)}); err != nil {
 			t.Fatal(err)
@@ -81,8 +85,11 @@ func TestTemplatesNotReadyAreNotCopiedAndReplaced(t *testing.T) {
 			step = r.Result()
 		}
 	}
-	if !strings.Contains(step, "not prepared, new containers come from their images") || !strings.Contains(step, "no start here") {
-		t.Errorf("templates step says %q", step)
+	if step != "unchanged" {
+		t.Errorf("templates not prepared counted as %q, want unchanged (nothing was)", step)
+	}
+	if line := ends.last("container templates"); !strings.Contains(line, "not prepared, new containers come from their images") || !strings.Contains(line, "no start here") {
+		t.Errorf("templates step says %q", line)
 	}
 	delete(f.Fail, "PrepareTemplate")
 	if err := Run(context.Background(), engine(inv, f), deps); err != nil {
@@ -130,4 +137,34 @@ func (c *failOnce) CreateInstance(ctx context.Context, spec lxd.InstanceSpec) er
 		return errors.New("copy refused")
 	}
 	return c.Fake.CreateInstance(ctx, spec)
+}
+
+// progressLog keeps each step's title and closing line.
+type progressLog struct {
+	mu    sync.Mutex
+	title string
+	lines map[string]string
+}
+
+func (p *progressLog) Start(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.title = fmt.Sprintf(format, args...)
+}
+
+func (p *progressLog) End(line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.lines == nil {
+		p.lines = map[string]string{}
+	}
+	p.lines[p.title] = line
+}
+
+func (p *progressLog) Fail(line string) { p.End("FAILED " + line) }
+
+func (p *progressLog) last(title string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lines[title]
 }
